@@ -1,0 +1,1 @@
+"""The Telegram front end of qabot (python-telegram-bot)."""

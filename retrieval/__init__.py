@@ -1,0 +1,1 @@
+"""qabot's retrieval core: ingest, chunk, index and search Vietnamese news articles."""

