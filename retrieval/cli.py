@@ -31,7 +31,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="+", help="the question, in Vietnamese (diacritics optional)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument("-k", "--top-k", type=int, help="passages to show (default: retrieval.top_k)")
+
+    p = sub.add_parser("eval", help="retrieval metrics on a BEIR-layout dataset folder")
+    _common(p)
+    p.add_argument("dataset", help="folder with corpus.jsonl, queries.jsonl, qrels.tsv")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key (repeatable)")
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME:KEY=VALUE,...",
+        help="a named configuration to compare (repeatable); the default configuration always runs first",
+    )
+    p.add_argument("--unaccented", action="store_true", help="strip the diacritics from every question")
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--misses", help="write the questions missed at rank 1 (JSONL) to this file")
+    p.add_argument("--cache", default=".qabot/eval", help="where dataset indexes are kept (default .qabot/eval)")
     return parser
+
+
+def _overrides(pairs: list[str]) -> dict:
+    import yaml
+
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"override {pair!r} must look like section.key=value")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
 
 
 def _summary_lines(summary) -> list[str]:
@@ -74,7 +103,48 @@ def cmd_ask(cfg: Config, args) -> int:
     return 0
 
 
-COMMANDS = {"index": cmd_index, "ask": cmd_ask}
+def cmd_eval(cfg: Config, args) -> int:
+    from pathlib import Path
+
+    from .embedder import load_embedder
+    from .evaluate import CachedEmbedder, load_beir, markdown_table, prepare_index, run_queries
+    from .indexer import load_index, manifest_for
+    from .search import Searcher
+
+    data = load_beir(Path(args.dataset))
+    base = _overrides(args.set)
+    variants = [("default", {})]
+    for spec in args.variant:
+        name, _, sets = spec.partition(":")
+        variants.append((name, _overrides([s for s in sets.split(",") if s])))
+    embedders: dict[str, CachedEmbedder] = {}
+    results = []
+    for name, sets in variants:
+        vcfg = load_config(args.config, {**base, **sets})
+        key = repr(vcfg.embedding)
+        if key not in embedders:
+            embedders[key] = CachedEmbedder(load_embedder(vcfg.embedding))
+        embedder = embedders[key]
+        run_cfg, _ = prepare_index(data, vcfg, embedder, Path(args.cache))
+        index = load_index(run_cfg.index.path, manifest_for(run_cfg, embedder))
+        searcher = Searcher(index, embedder, run_cfg.retrieval)
+        results.append(run_queries(searcher, data, unaccented=args.unaccented, limit=args.limit, name=name))
+        print(f"{name}: done", file=sys.stderr)
+    if args.misses:
+        with open(args.misses, "w", encoding="utf-8") as f:
+            for r in results:
+                for m in r.misses:
+                    f.write(json.dumps({"variant": r.name, **m}, ensure_ascii=False) + "\n")
+    if args.json:
+        print(json.dumps({r.name: {**r.metrics, "answered": r.answered_rate, "p50_ms": r.latency_p50_ms, "p95_ms": r.latency_p95_ms} for r in results}, indent=2))
+    else:
+        print(f"{data.name}: {len(data.corpus)} articles, {args.limit or len(data.queries)} questions"
+              + (" (diacritics stripped)" if args.unaccented else ""))
+        print(markdown_table(results))
+    return 0
+
+
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval}
 
 
 def main(argv: list[str] | None = None) -> int:

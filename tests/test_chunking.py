@@ -1,0 +1,41 @@
+from retrieval.chunking import chunk_document, chunk_spans
+from retrieval.ingest import parse_page
+from retrieval.sentences import sentence_spans
+
+from .conftest import SAMPLE
+
+
+def test_chunks_respect_model_token_budget_and_sentence_edges(e5):
+    doc = parse_page(SAMPLE.read_text(encoding="utf-8"), SAMPLE.name)[0]
+    chunks = chunk_document(doc.doc_id, doc.text, e5.count_tokens, max_tokens=120, overlap_tokens=30)
+    assert len(chunks) > 3
+    starts = {a for a, _ in sentence_spans(doc.text)}
+    ends = {b for _, b in sentence_spans(doc.text)}
+    for c in chunks:
+        text = doc.text[c.start : c.end]
+        # Whole sentences, except where one sentence alone exceeds the budget.
+        tokens = e5.count_tokens([text])[0]
+        assert (c.start in starts and c.end in ends) or tokens <= 130
+        assert tokens <= 130 or len(sentence_spans(text)) == 1
+    # Every character of the article (but the spaces where a long sentence was cut) is in a chunk.
+    covered = set()
+    for c in chunks:
+        covered.update(range(c.start, c.end))
+    assert all(i in covered or doc.text[i].isspace() for a, b in sentence_spans(doc.text) for i in range(a, b))
+
+
+def test_overlap_repeats_trailing_sentences():
+    text = " ".join(f"Câu số {i} nói về chuyện thứ {i}." for i in range(12))
+    count = lambda xs: [len(x.split()) for x in xs]  # noqa: E731 - one token a syllable here
+    spans = chunk_spans(text, count, max_tokens=16, overlap_tokens=8)  # 8 tokens a sentence
+    assert len(spans) > 3
+    for (a1, b1), (a2, b2) in zip(spans, spans[1:]):
+        assert a1 < a2 < b1 < b2  # overlapping, always moving forward
+
+
+def test_long_sentence_is_cut_at_spaces():
+    text = " ".join(["từ"] * 500) + "."
+    count = lambda xs: [len(x.split()) for x in xs]  # noqa: E731
+    spans = chunk_spans(text, count, max_tokens=100, overlap_tokens=0)
+    assert len(spans) == 5
+    assert all(len(text[a:b].split()) <= 100 for a, b in spans)

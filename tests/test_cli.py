@@ -1,0 +1,49 @@
+"""The ``qabot`` console command, run as a user runs it (a subprocess)."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+from .conftest import REPO
+
+
+def qabot(*args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "retrieval.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=600,
+        env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)},
+    )
+
+
+def test_first_ask_builds_the_index_and_prints_json(tmp_path):
+    shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
+    shutil.copytree(REPO / "corpus", tmp_path / "corpus")
+    out = qabot("ask", "--json", "Hội nghị báo cáo viên tháng 12/2023 được tổ chức ở đâu?", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Embedding" in out.stderr  # the progress bar of the first build
+    result = json.loads(out.stdout)
+    assert result["answered"] is True
+    top = result["passages"][0]
+    assert set(top) == {"rank", "score", "doc_id", "title", "date", "source", "url", "quote", "highlight"}
+    a, b = top["highlight"]
+    assert "Chiều 28/12, tại Hà Nội" in top["quote"][a:b]
+
+    text = qabot("ask", "Giá vàng hôm nay bao nhiêu?", cwd=tmp_path)
+    assert text.returncode == 0 and "Không tìm thấy" in text.stdout
+
+    text = qabot("ask", "Hoi nghi bao cao vien thang 12/2023 duoc to chuc o dau?", cwd=tmp_path)
+    assert "**Chiều 28/12, tại Hà Nội" in text.stdout
+    assert "Hội nghị báo cáo viên cấp Đảng ủy Khối các cơ quan Trung ương tháng 12/2023 (28/12/2023 · TTXVN)" in text.stdout
+
+
+def test_index_prints_a_summary_and_errors_are_messages(tmp_path):
+    shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
+    shutil.copytree(REPO / "corpus", tmp_path / "corpus")
+    (tmp_path / "corpus" / "hong.txt").write_bytes(b"\xff\xff\xff")
+    out = qabot("index", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "2 added, 0 changed, 0 removed, 0 unchanged, 1 failed" in out.stdout
+    assert "hong.txt" in out.stdout
+    bad = qabot("ask", "x", "--config", str(tmp_path / "missing.yaml"), cwd=tmp_path)
+    assert bad.returncode == 2 and "config file not found" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -1,0 +1,42 @@
+from pathlib import Path
+
+import pytest
+
+from retrieval.config import ConfigError, load_config, parse_config
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_shipped_config_loads_with_paths_relative_to_it():
+    cfg = load_config(REPO / "config.yaml")
+    assert cfg.corpus.path == REPO / "corpus"
+    assert cfg.index.path == REPO / ".qabot" / "index"
+    assert cfg.retrieval.fusion == "zsum"
+    assert cfg.telegram.admins == []
+
+
+def test_env_variable_names_the_config(tmp_path, monkeypatch):
+    (tmp_path / "c.yaml").write_text("retrieval:\n  top_k: 7\n", encoding="utf-8")
+    monkeypatch.setenv("QABOT_CONFIG", str(tmp_path / "c.yaml"))
+    cfg = load_config()
+    assert cfg.retrieval.top_k == 7
+    assert cfg.corpus.path == tmp_path / "corpus"
+
+
+def test_unknown_keys_and_wrong_types_are_errors(tmp_path):
+    with pytest.raises(ConfigError, match="unknown key.*topk"):
+        parse_config({"retrieval": {"topk": 3}}, tmp_path)
+    with pytest.raises(ConfigError, match="retrieval.top_k must be int"):
+        parse_config({"retrieval": {"top_k": "three"}}, tmp_path)
+    with pytest.raises(ConfigError, match="list of integers"):
+        parse_config({"telegram": {"admins": ["@boss"]}}, tmp_path)
+
+
+def test_overrides_take_dotted_keys(tmp_path):
+    cfg = parse_config({}, tmp_path, {"retrieval.dense_weight": 1, "chunking.max_tokens": 150})
+    assert cfg.retrieval.dense_weight == 1.0 and cfg.chunking.max_tokens == 150
+
+
+def test_missing_file_says_how_to_point_at_one(tmp_path):
+    with pytest.raises(ConfigError, match="--config"):
+        load_config(tmp_path / "nope.yaml")

@@ -1,0 +1,134 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from retrieval.ingest import (
+    ParseError,
+    find_boilerplate,
+    find_date,
+    load_corpus,
+    parse_html,
+    parse_jsonl,
+    parse_page,
+)
+
+from .conftest import SAMPLE
+
+CHROME = ["Chia sẻ:", "Rao vặt", "Các đơn vị thông tin của TTXVN"]
+
+
+@pytest.fixture(scope="module")
+def sample_docs():
+    return parse_page(SAMPLE.read_text(encoding="utf-8"), SAMPLE.name)
+
+
+def test_sample_page_yields_article_and_separate_teaser(sample_docs):
+    main, teaser = sample_docs
+    assert main.title == "Hội nghị báo cáo viên cấp Đảng ủy Khối các cơ quan Trung ương tháng 12/2023"
+    assert main.text.startswith("Chiều 28/12, tại Hà Nội")
+    assert main.text.endswith("Đại hội đại biểu toàn quốc Hội Sinh viên Việt Nam lần thứ XI…")
+    assert "14/11" not in main.text and "cuốn sách" not in main.text
+    assert teaser.title == "Đảng ủy Khối các cơ quan Trung ương quán triệt, tuyên truyền nội dung cuốn sách của Tổng Bí thư"
+    assert teaser.text.startswith("Sáng 14/11, tại Hà Nội")
+    assert teaser.doc_id != main.doc_id
+
+
+def test_sample_metadata(sample_docs):
+    main, teaser = sample_docs
+    assert main.date == "2023-12-28"
+    assert (main.author, main.source) == ("Diệp Trương", "TTXVN")
+    assert teaser.date == "--11-14"  # the teaser states no year
+    assert teaser.author is None
+
+
+def test_chrome_and_duplicate_lines_removed(sample_docs):
+    for doc in sample_docs:
+        for junk in CHROME + ["Diệp Trương (TTXVN)"]:
+            assert junk not in doc.text
+    # The teaser's title is printed twice on the page; it must not survive into its text.
+    assert sample_docs[1].title not in sample_docs[1].text
+
+
+def test_quote_text_is_the_article_own_text(sample_docs):
+    raw = " ".join(SAMPLE.read_text(encoding="utf-8").split(" "))
+    raw = "\n".join(" ".join(line.split()) for line in raw.split("\n"))  # only whitespace is normalised
+    for para in sample_docs[0].text.split("\n\n"):
+        assert para in raw
+
+
+def test_content_hash_is_stable_and_sensitive(sample_docs):
+    again = parse_page(SAMPLE.read_text(encoding="utf-8"), SAMPLE.name)
+    assert again[0].content_hash == sample_docs[0].content_hash
+    edited = parse_page(SAMPLE.read_text(encoding="utf-8").replace("Chiều 28/12", "Sáng 28/12"), SAMPLE.name)
+    assert edited[0].content_hash != sample_docs[0].content_hash
+    assert edited[1].content_hash == sample_docs[1].content_hash
+
+
+@pytest.mark.parametrize(
+    "title,first_line,expected",
+    [
+        ("Hội nghị tháng 12/2023", "Chiều 28/12, tại Hà Nội, hội nghị diễn ra.", "2023-12-28"),
+        ("Tin tức", "Ngày 3/2/2024, lễ kỷ niệm diễn ra.", "2024-02-03"),
+        ("Tin tức", "Hà Nội, 5/9 (TTXVN) - Sáng nay khai giảng.", "--09-05"),
+        ("Tin tức", "Không có ngày tháng ở đây.", None),
+    ],
+)
+def test_find_date(title, first_line, expected):
+    assert find_date(title, first_line) == expected
+
+
+def test_html_article_extracted_without_scripts_or_menus():
+    html = """<html><head><title>Báo X</title>
+    <meta property="og:url" content="https://example.vn/bai-viet-1">
+    <meta property="article:published_time" content="2024-03-05T08:00:00+07:00">
+    <script>var tracking = "Chia sẻ";</script></head>
+    <body><nav><a href="/">Trang chủ</a> <a>Thời sự</a></nav>
+    <article><h1>Khánh thành cầu Rạch Miễu 2</h1>
+    <p>Sáng 5/3, tại Bến Tre, cầu Rạch <b>Miễu 2</b> được khánh thành.</p>
+    <p>Cây cầu dài 17 km.</p><div class="share">Chia sẻ:</div></article>
+    <footer>Bản quyền thuộc Báo X</footer></body></html>"""
+    (doc,) = parse_html(html, "cau.html")
+    assert doc.title == "Khánh thành cầu Rạch Miễu 2"
+    assert doc.text == "Sáng 5/3, tại Bến Tre, cầu Rạch Miễu 2 được khánh thành.\n\nCây cầu dài 17 km."
+    assert doc.url == "https://example.vn/bai-viet-1"
+    assert doc.date == "2024-03-05"
+
+
+def test_jsonl_keeps_good_lines_and_reports_bad_ones():
+    lines = [
+        json.dumps({"id": 7, "title": "Giá lúa tăng", "text": "Giá lúa tại Cần Thơ tăng 5%.", "date": "20210304", "source": "Dân Trí"}, ensure_ascii=False),
+        "{not json",
+        json.dumps({"title": "Thiếu nội dung"}, ensure_ascii=False),
+        json.dumps({"title": "Không id", "text": "Bài viết không có id."}, ensure_ascii=False),
+    ]
+    docs, problems = parse_jsonl("\n".join(lines), "tin.jsonl")
+    assert [d.doc_id for d in docs] == ["tin.jsonl#7", "tin.jsonl#L4"]
+    assert docs[0].date == "2021-03-04" and docs[0].source == "Dân Trí"
+    assert [p.path for p in problems] == ["tin.jsonl:2", "tin.jsonl:3"]
+    assert "invalid JSON" in problems[0].reason
+
+
+def test_empty_page_is_an_error():
+    with pytest.raises(ParseError):
+        parse_page("  \n\n ", "rong.txt")
+
+
+def test_lines_repeated_across_many_pages_are_boilerplate():
+    pages = [f"Tin số {i}\n\nNội dung riêng {i}.\n\nĐăng ký nhận bản tin của chúng tôi" for i in range(5)]
+    assert find_boilerplate(pages) == frozenset({"Đăng ký nhận bản tin của chúng tôi"})
+
+
+def test_load_corpus_reports_bad_files_and_keeps_the_rest(tmp_path: Path):
+    (tmp_path / "good.txt").write_text(SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "latin1.txt").write_bytes("Tiêu đề\n\nNội dung".encode("utf-16-le"))
+    (tmp_path / "empty.md").write_text("", encoding="utf-8")
+    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.md").write_text("# Bài phụ\n\nChiều 1/6, một sự kiện diễn ra.", encoding="utf-8")
+    corpus = load_corpus(tmp_path)
+    assert {d.doc_id for d in corpus.documents} == {"good.txt", "good.txt#2", "sub/b.md"}
+    assert {p.path for p in corpus.failed} == {"latin1.txt", "empty.md"}
+    assert "UTF-8" in next(p.reason for p in corpus.failed if p.path == "latin1.txt")
+    assert [p.path for p in corpus.skipped] == ["photo.jpg"]
+    assert next(d for d in corpus.documents if d.doc_id == "sub/b.md").title == "Bài phụ"

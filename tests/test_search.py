@@ -1,0 +1,76 @@
+import pytest
+
+from retrieval.indexer import build_index, load_index, manifest_for
+from retrieval.search import Searcher
+from retrieval.text import fold
+
+MAIN_TITLE = "Hội nghị báo cáo viên cấp Đảng ủy Khối các cơ quan Trung ương tháng 12/2023"
+WHERE = "Hội nghị báo cáo viên tháng 12/2023 được tổ chức ở đâu?"
+
+
+@pytest.fixture
+def searcher(cfg, e5):
+    build_index(cfg, e5)
+    return Searcher(load_index(cfg.index.path, manifest_for(cfg, e5)), e5, cfg.retrieval)
+
+
+@pytest.mark.parametrize("question", [WHERE, fold(WHERE)])
+def test_where_question_quotes_the_dateline(searcher, question):
+    answer = searcher.search(question)
+    assert answer.answered
+    top = answer.hits[0]
+    assert top.title == MAIN_TITLE
+    assert "Chiều 28/12, tại Hà Nội" in top.quote
+    a, b = top.highlight
+    assert "Chiều 28/12, tại Hà Nội" in top.quote[a:b]
+    assert (top.date, top.source) == ("2023-12-28", "TTXVN")
+
+
+def test_teaser_question_is_never_answered_under_the_main_title(searcher):
+    answer = searcher.search("Tên cuốn sách của Tổng Bí thư được quán triệt ngày 14/11 là gì?")
+    assert answer.answered
+    assert answer.hits[0].title != MAIN_TITLE
+    assert "Cả nước đồng lòng" in answer.hits[0].quote
+    assert all("14/11" not in h.quote for h in answer.hits if h.title == MAIN_TITLE)
+
+
+def test_question_about_something_absent_gets_no_answer(searcher):
+    answer = searcher.search("Giá vàng hôm nay bao nhiêu?")
+    assert not answer.answered
+
+
+def test_quotes_are_exact_article_spans(searcher):
+    answer = searcher.search("Kết luận số 21-KL/TW về xây dựng, chỉnh đốn Đảng", top_k=5)
+    for hit in answer.hits:
+        doc = searcher.index.store.document(hit.doc_id)
+        assert doc.text[hit.start : hit.start + len(hit.quote)] == hit.quote
+        a, b = hit.highlight
+        assert 0 <= a < b <= len(hit.quote)
+    assert "21-KL/TW" in answer.hits[0].quote[slice(*answer.hits[0].highlight)]
+
+
+def test_no_chunk_carries_page_chrome(searcher):
+    index = searcher.index
+    ids = index.lexical.ids.tolist()
+    for chunk in index.store.chunks(ids):
+        for junk in ("Chia sẻ:", "Rao vặt", "Các đơn vị thông tin của TTXVN"):
+            assert junk not in chunk.text
+
+
+def test_one_article_does_not_fill_the_results(searcher):
+    answer = searcher.search("báo cáo viên tuyên truyền", top_k=5)
+    doc_ids = [h.doc_id for h in answer.hits]
+    assert len(doc_ids) == len(set(doc_ids))
+
+
+def test_paging_continues_where_the_first_page_stopped(searcher):
+    first = searcher.search("Đảng ủy Khối tổ chức hội nghị", top_k=1)
+    second = searcher.search("Đảng ủy Khối tổ chức hội nghị", top_k=1, offset=1)
+    assert second.hits and second.hits[0].rank == 2
+    assert second.hits[0].doc_id != first.hits[0].doc_id
+
+
+@pytest.mark.parametrize("question", ["", "   ", "<b>&<script>alert(1)</script>", "?" * 50, "Hội nghị " * 2000])
+def test_hostile_or_odd_questions_do_not_break_search(searcher, question):
+    answer = searcher.search(question)
+    assert isinstance(answer.answered, bool)

@@ -1,0 +1,56 @@
+from retrieval.text import (
+    clean_whitespace,
+    fold,
+    has_diacritics,
+    lexical_tokens,
+    normalize_marks,
+    strip_question_words,
+    syllables,
+)
+
+
+def test_old_and_new_tone_placement_meet():
+    for old, new in [("hoà", "hòa"), ("thuỷ", "thủy"), ("uỷ", "ủy"), ("Khoẻ", "Khỏe"), ("UỶ BAN", "ỦY BAN")]:
+        assert normalize_marks(old) == normalize_marks(new) == new
+
+
+def test_marks_left_alone_where_placement_is_not_ambiguous():
+    for word in ["quý", "quỳ", "hoàng", "hoặc", "thuyền", "Đảng"]:
+        assert normalize_marks(word) == word
+
+
+def test_normalize_keeps_length_so_spans_stay_valid():
+    text = "Đảng uỷ Khối tổ chức hội nghị hoà bình, thuỷ lợi."
+    assert len(normalize_marks(text)) == len(text)
+
+
+def test_decomposed_input_is_composed():
+    decomposed = "Ho\u0300a Bi\u0300nh"
+    assert normalize_marks(decomposed) == "Hòa Bình"
+
+
+def test_fold_removes_marks_and_d_stroke():
+    assert fold("Hội nghị báo cáo viên ĐẢNG ủy") == "hoi nghi bao cao vien dang uy"
+    assert not has_diacritics("hoi nghi bao cao vien")
+    assert has_diacritics("Hội nghị")
+
+
+def test_one_letter_syllables_and_numbers_survive():
+    assert syllables("Hội nghị ở TP.HCM ngày 28/12") == ["hội", "nghị", "ở", "tp", "hcm", "ngày", "28", "12"]
+
+
+def test_tokens_have_bigrams_and_a_folded_stream():
+    toks = lexical_tokens("Báo cáo viên", folded=True)
+    assert toks == ["bao", "cao", "vien", "bao_cao", "cao_vien"]
+
+
+def test_question_words_are_dropped_from_queries_only():
+    toks = syllables("Hội nghị được tổ chức ở đâu, bao nhiêu người?")
+    assert strip_question_words(toks) == ["hội", "nghị", "được", "tổ", "chức", "người"]
+    assert strip_question_words([fold(t) for t in toks], folded=True) == ["hoi", "nghi", "duoc", "to", "chuc", "nguoi"]
+    assert "đâu" in lexical_tokens("ở đâu", bigrams=False)
+    assert lexical_tokens("ở đâu", bigrams=False, query=True) == []
+
+
+def test_clean_whitespace():
+    assert clean_whitespace("\ufeff  Tiêu đề \r\n\r\n\r\n Thân\u00a0 bài  ") == "Tiêu đề\n\nThân bài"
