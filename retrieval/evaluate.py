@@ -106,9 +106,11 @@ class CachedEmbedder(Embedder):
 
 
 def index_key(cfg: Config, embedder: Embedder) -> str:
+    """Index folder name: settings that change vectors get their own; BM25 ones share it."""
     from .indexer import manifest_for
 
-    return hashlib.sha256(json.dumps(manifest_for(cfg, embedder), sort_keys=True).encode()).hexdigest()[:12]
+    shaping = {k: v for k, v in manifest_for(cfg, embedder).items() if k != "lexical"}
+    return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def prepare_index(data: Dataset, cfg: Config, embedder: Embedder, cache_root: Path, progress: bool = True):

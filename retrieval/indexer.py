@@ -189,11 +189,16 @@ def build_index(
         wanted = manifest_for(cfg, embedder)
         live = None if rebuild else live_generation(root)
         old_hashes: dict[str, str] = {}
+        lexical_changed = False
         if live is not None:
             old = Store(live / "meta.sqlite", readonly=True)
             try:
-                check_manifest(old.manifest(), wanted, root)
+                # BM25 is rebuilt from stored text on every build, so only settings that shape
+                # the vectors and spans force a full re-embed.
+                shaping = {k: v for k, v in wanted.items() if k != "lexical"}
+                check_manifest(old.manifest(), shaping, root)
                 old_hashes = old.hashes()
+                lexical_changed = old.manifest().get("lexical") != wanted["lexical"]
             finally:
                 old.close()
 
@@ -202,7 +207,7 @@ def build_index(
         summary.removed = sorted(set(old_hashes) - set(docs))
         summary.changed = sorted(i for i in set(docs) & set(old_hashes) if docs[i].content_hash != old_hashes[i])
         summary.unchanged = len(set(docs) & set(old_hashes)) - len(summary.changed)
-        if live is not None and not (summary.added or summary.removed or summary.changed):
+        if live is not None and not (summary.added or summary.removed or summary.changed or lexical_changed):
             store = Store(live / "meta.sqlite", readonly=True)
             summary.documents, summary.chunks = store.counts()
             store.close()

@@ -146,3 +146,15 @@ def test_empty_corpus_builds_an_empty_index(tmp_path, e5):
     index = load_index(cfg.index.path, manifest_for(cfg, e5))
     answer = Searcher(index, e5, cfg.retrieval).search("Hội nghị ở đâu?")
     assert not answer.answered and answer.hits == []
+
+
+def test_changing_only_bm25_settings_reuses_every_vector(tmp_path, corpus_dir, e5):
+    first = build_index(make_config(tmp_path, corpus_dir), e5)
+    other = make_config(tmp_path, corpus_dir, lexical={"bigrams": False})
+    with pytest.raises(IndexMismatch, match="lexical"):
+        load_index(other.index.path, manifest_for(other, e5))
+    summary = build_index(other, e5)
+    assert summary.chunks_embedded == 0 and summary.generation != first.generation
+    index = load_index(other.index.path, manifest_for(other, e5))
+    assert index.manifest["lexical"]["bigrams"] is False
+    assert Searcher(index, e5, other.retrieval).search("Hội nghị báo cáo viên tổ chức ở đâu?").answered
