@@ -66,6 +66,8 @@ class RetrievalConfig:
     rrf_k: int = 60
     max_per_doc: int = 1
     min_coverage: float = 0.5
+    answer_dense_weight: float = 14.0
+    min_confidence: float = 0.53
 
 
 @dataclass
