@@ -32,7 +32,7 @@ from .embedder import PASSAGE, Embedder
 from .ingest import FileProblem, load_corpus
 from .lexical import LexicalIndex
 from .store import Store
-from .text import normalize_marks
+from .text import TOKENS_VERSION, normalize_marks
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def manifest_for(cfg: Config, embedder: Embedder) -> dict:
         "model": embedder.name,
         "dim": embedder.dim,
         "chunking": {"max_tokens": cfg.chunking.max_tokens, "overlap_tokens": cfg.chunking.overlap_tokens},
-        "lexical": {"bigrams": cfg.lexical.bigrams, "k1": cfg.lexical.k1, "b": cfg.lexical.b},
+        "lexical": {"bigrams": cfg.lexical.bigrams, "k1": cfg.lexical.k1, "b": cfg.lexical.b, "tokens": TOKENS_VERSION},
     }
 
 

@@ -89,6 +89,7 @@ _DATELINE = re.compile(
     r"(?P<d>\d{1,2})\s*/\s*(?P<m>\d{1,2})(?:\s*/\s*(?P<y>\d{4}))?\b",
     re.IGNORECASE,
 )
+_MD_HEADING = re.compile(r"^#{1,6}\s+")
 _TITLE_YEAR = re.compile(r"\b(?:(?P<m>\d{1,2})\s*[/-]\s*)?(?P<y>(?:19|20)\d{2})\b")
 
 
@@ -152,7 +153,7 @@ def _split_stories(lines: list[str]) -> list[_Story]:
     if not nonblank:
         return []
     title, rest = nonblank[0], lines[lines.index(nonblank[0]) + 1 :]
-    stories = [_Story(title=title.lstrip("# ").strip(), lines=[])]
+    stories = [_Story(title=title, lines=[])]
     for i, line in enumerate(rest):
         m = _BYLINE.match(line) if len(line) <= 90 else None
         if m and stories[-1].author is None:
@@ -161,7 +162,7 @@ def _split_stories(lines: list[str]) -> list[_Story]:
             tail = [ln for ln in rest[i + 1 :]]
             teaser_lines = [ln for ln in tail if ln]
             if teaser_lines:
-                teaser = _Story(title=teaser_lines[0].lstrip("# ").strip(), lines=[])
+                teaser = _Story(title=teaser_lines[0], lines=[])
                 teaser.lines = tail[tail.index(teaser_lines[0]) + 1 :]
                 stories.append(teaser)
             return stories
@@ -184,7 +185,7 @@ def parse_page(text: str, path: str, boilerplate: frozenset[str] = frozenset()) 
         if source_line is None and (m := _SOURCE_LINE.match(ln)) and len(ln) <= 70:
             source_line = m["source"].strip()
             continue
-        kept.append(ln.lstrip("#").strip() if ln.startswith("#") else ln)
+        kept.append(_MD_HEADING.sub("", ln))
     stories = _split_stories(_dedupe_consecutive(kept))
     docs = []
     for n, story in enumerate(stories):

@@ -58,9 +58,19 @@ def has_diacritics(text: str) -> bool:
     return fold(text) != text.lower()
 
 
+# Bump when the token stream changes: BM25 indexes record it and rebuild on a mismatch.
+TOKENS_VERSION = 2
+# "bác sỹ"/"bác sĩ", "kỹ"/"kĩ", "lý"/"lí", "Mỹ"/"Mĩ": final i and y after these onsets are two
+# spellings of one syllable. Bare "y" ("y tế") and "quy" have no i spelling and are left alone.
+_Y_AS_I = re.compile(r"^(h|k|l|m|s|t)([yỳýỷỹỵ])$")
+_Y_TO_I = str.maketrans("yỳýỷỹỵ", "iìíỉĩị")
+
+
 def syllables(text: str) -> list[str]:
-    """Lower-cased syllables with the canonical tone placement (one-letter syllables kept)."""
-    return _WORD.findall(normalize_marks(text.lower()))
+    """Lower-cased syllables with one tone placement and one i/y spelling (one-letter
+    syllables kept)."""
+    out = _WORD.findall(normalize_marks(text.lower()))
+    return [t[0] + t[1].translate(_Y_TO_I) if len(t) == 2 and _Y_AS_I.match(t) else t for t in out]
 
 
 def with_bigrams(tokens: list[str]) -> list[str]:

@@ -39,6 +39,11 @@ def test_one_letter_syllables_and_numbers_survive():
     assert syllables("Hội nghị ở TP.HCM ngày 28/12") == ["hội", "nghị", "ở", "tp", "hcm", "ngày", "28", "12"]
 
 
+def test_i_and_y_spellings_of_one_syllable_meet():
+    assert syllables("Bác sỹ Mỹ kỹ thuật lý do") == syllables("bác sĩ Mĩ kĩ thuật lí do")
+    assert syllables("y tế quý Thúy") == ["y", "tế", "quý", "thúy"]
+
+
 def test_tokens_have_bigrams_and_a_folded_stream():
     toks = lexical_tokens("Báo cáo viên", folded=True)
     assert toks == ["bao", "cao", "vien", "bao_cao", "cao_vien"]
