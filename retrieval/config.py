@@ -60,7 +60,7 @@ class RetrievalConfig:
     top_k: int = 3
     candidates: int = 100
     fusion: str = "zsum"
-    dense_weight: float = 0.5
+    dense_weight: float = 0.7
     lexical_weight: float = 1.0
     unaccented_dense_weight: float = 0.0
     rrf_k: int = 60
