@@ -77,11 +77,19 @@ _CHROME = [
         r"^(quảng cáo|advertisement)\s*$",
     )
 ]
-# "Diệp Trương (TTXVN)", "Nhóm PV (Báo Nhân Dân)": a short name with the agency in brackets.
+# "Diệp Trương (TTXVN)", "Nhóm PV (VOV)", "Minh Anh (Báo Nhân Dân)": a name, every word
+# capitalised, with the agency in brackets. A photo caption such as "Thủ tướng phát biểu (ảnh
+# trái)" fails the capitalisation or the agency shape.
 _BYLINE = re.compile(
-    r"^(?P<author>[^\W\d_][^()\n.!?;:]{1,60}?)\s*\((?P<source>[^\W\d_][^()\n]{1,40})\)\s*$"
+    r"^(?P<author>(?:[A-ZĐÀ-Ỹ][\w.'-]*)(?:\s*(?:,|-|và)?\s*[A-ZĐÀ-Ỹ][\w.'-]*){0,7})\s*"
+    r"\((?P<source>[A-ZĐ][A-ZĐ0-9/&.-]{1,15}|(?:Báo|Đài|Tạp chí|Theo|Nguồn|Cổng|Thông tấn)\b[^()\n]{1,40})\)$"
 )
-_SOURCE_LINE = re.compile(r"^(nguồn|theo)\s*:?\s*(?P<source>[^\n]{2,60})$", re.IGNORECASE)
+# A closing attribution line: "Nguồn: Bộ Y tế", "Theo VnExpress". No sentence punctuation, so a
+# short body sentence starting with "Theo" is never taken for one.
+_SOURCE_LINE = re.compile(r"^(?:nguồn\s*:|theo)\s*(?P<source>[^\n.,;:!?]{2,60})$", re.IGNORECASE)
+# A teaser after the byline is a headline and a lead, a handful of lines; more than this after a
+# byline-like line means it was not the byline.
+_MAX_TEASER_LINES = 8
 _URL_LINE = re.compile(r"^(url\s*:\s*)?(?P<url>https?://\S+)$", re.IGNORECASE)
 # "Chiều 28/12, tại Hà Nội, ..." / "Ngày 3/2/2024, ..." / "Hà Nội, 28/12 (TTXVN) - ..."
 _DATELINE = re.compile(
@@ -156,10 +164,12 @@ def _split_stories(lines: list[str]) -> list[_Story]:
     stories = [_Story(title=title, lines=[])]
     for i, line in enumerate(rest):
         m = _BYLINE.match(line) if len(line) <= 90 else None
-        if m and stories[-1].author is None:
+        if m and len([ln for ln in rest[i + 1 :] if ln]) > _MAX_TEASER_LINES:
+            m = None
+        if m:
             stories[-1].author = m["author"].strip()
             stories[-1].source = m["source"].strip()
-            tail = [ln for ln in rest[i + 1 :]]
+            tail = rest[i + 1 :]
             teaser_lines = [ln for ln in tail if ln]
             if teaser_lines:
                 teaser = _Story(title=teaser_lines[0], lines=[])
@@ -182,7 +192,7 @@ def parse_page(text: str, path: str, boilerplate: frozenset[str] = frozenset()) 
         if url is None and (m := _URL_LINE.match(ln)):
             url = m["url"]
             continue
-        if source_line is None and (m := _SOURCE_LINE.match(ln)) and len(ln) <= 70:
+        if source_line is None and (m := _SOURCE_LINE.match(ln)):
             source_line = m["source"].strip()
             continue
         kept.append(_MD_HEADING.sub("", ln))

@@ -132,3 +132,21 @@ def test_load_corpus_reports_bad_files_and_keeps_the_rest(tmp_path: Path):
     assert "UTF-8" in next(p.reason for p in corpus.failed if p.path == "latin1.txt")
     assert [p.path for p in corpus.skipped] == ["photo.jpg"]
     assert next(d for d in corpus.documents if d.doc_id == "sub/b.md").title == "Bài phụ"
+
+
+def test_caption_in_brackets_is_not_a_byline():
+    page = "\n\n".join(
+        ["Khai mạc kỳ họp Quốc hội", "Sáng 20/5, kỳ họp thứ 7 khai mạc.", "Toàn cảnh phiên khai mạc (ảnh trên)"]
+        + [f"Đoạn nội dung thứ {i} của bài." for i in range(10)]
+        + ["Minh Anh (VOV)"]
+    )
+    (doc,) = parse_page(page, "qh.txt")
+    assert "Đoạn nội dung thứ 9" in doc.text and "Toàn cảnh phiên khai mạc (ảnh trên)" in doc.text
+    assert (doc.author, doc.source) == ("Minh Anh", "VOV")
+
+
+def test_source_lines_and_sentences_starting_with_theo():
+    page = "Tiêu đề\n\nTheo Bộ Y tế, số ca mắc giảm.\n\nNội dung tiếp.\n\nNguồn: Sức khỏe & Đời sống"
+    (doc,) = parse_page(page, "a.txt")
+    assert doc.text == "Theo Bộ Y tế, số ca mắc giảm.\n\nNội dung tiếp."
+    assert doc.source == "Sức khỏe & Đời sống"
