@@ -245,6 +245,7 @@ def reload_summary_message(report: ReloadReport, limit: int = MESSAGE_LIMIT) -> 
             "❌ Nạp lại thất bại; bot vẫn trả lời bằng chỉ mục cũ.\n"
             f"Lý do: {esc(report.error)}"
         )
+    report = report.summary
     lines = [
         f"✅ Đã nạp lại kho bài viết ({report.seconds:.1f} giây).",
         f"Thêm mới: {len(report.added)} · Thay đổi: {len(report.changed)} · Xóa: {len(report.removed)} · "
@@ -304,6 +305,7 @@ def status_message(s: StatusFacts) -> str:
         if r.error:
             lines.append(f"Lần nạp lại gần nhất ({when}): thất bại: {esc(r.error)}")
         else:
+            r = r.summary
             lines.append(
                 f"Lần nạp lại gần nhất ({when}): thêm {len(r.added)}, đổi {len(r.changed)}, xóa {len(r.removed)}, "
                 f"không đổi {r.unchanged}, lỗi {len(r.failed)}; {r.chunks_embedded} đoạn nhúng, {r.seconds:.1f} giây."

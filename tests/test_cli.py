@@ -47,3 +47,13 @@ def test_index_prints_a_summary_and_errors_are_messages(tmp_path):
     bad = qabot("ask", "x", "--config", str(tmp_path / "missing.yaml"), cwd=tmp_path)
     assert bad.returncode == 2 and "config file not found" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_model_install_prints_the_folder_last(tmp_path):
+    shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
+    out = qabot("model", "install", "--dest", str(tmp_path / "models"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    folder = out.stdout.strip().splitlines()[-1]
+    assert folder.startswith(str(tmp_path / "models")) and (tmp_path / "models").is_dir()
+    again = qabot("model", "install", "--dest", str(tmp_path / "models"), cwd=tmp_path)
+    assert again.stdout.strip().splitlines()[-1] == folder

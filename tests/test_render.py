@@ -9,6 +9,7 @@ import pytest
 
 from bot import render
 from bot.service import CorpusFacts, ReloadReport, StatusFacts, safe_filename, save_upload
+from retrieval.indexer import IndexSummary
 from retrieval.ingest import FileProblem
 from retrieval.search import Answer, Hit
 
@@ -144,8 +145,7 @@ def test_help_and_refusal():
 
 
 def test_reload_summary_lists_problems_and_stays_under_the_limit():
-    report = ReloadReport(
-        finished_at=datetime.now(timezone.utc),
+    summary = IndexSummary(
         added=["bài-mới.txt"],
         unchanged=4,
         failed=[FileProblem(f"hỏng-<{i}>.txt", "not UTF-8 text (bad byte at offset 0)") for i in range(300)],
@@ -154,6 +154,7 @@ def test_reload_summary_lists_problems_and_stays_under_the_limit():
         chunks=40,
         seconds=3.25,
     )
+    report = ReloadReport(datetime.now(timezone.utc), summary=summary)
     msg = render.reload_summary_message(report)
     [plain] = valid([msg])
     assert "Thêm mới: 1" in plain and "Lỗi: 300" in plain and "hỏng-<0>.txt" in plain and "vấn đề khác" in plain

