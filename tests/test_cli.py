@@ -15,11 +15,15 @@ def qabot(*args, cwd):
     )
 
 
-def test_first_ask_builds_the_index_and_prints_json(tmp_path):
-    shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
+def test_first_ask_installs_the_model_builds_the_index_and_prints_json(tmp_path):
+    # A fresh machine: no model folder yet (and HF_HUB_OFFLINE=1: nothing may be downloaded).
+    config = (REPO / "config.yaml").read_text(encoding="utf-8")
+    assert "  cache_dir: null\n" in config
+    (tmp_path / "config.yaml").write_text(config.replace("  cache_dir: null\n", "  cache_dir: models\n"), encoding="utf-8")
     shutil.copytree(REPO / "corpus", tmp_path / "corpus")
     out = qabot("ask", "--json", "Hội nghị báo cáo viên tháng 12/2023 được tổ chức ở đâu?", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
+    assert "model install" in out.stderr and any((tmp_path / "models").iterdir())
     assert "Embedding" in out.stderr  # the progress bar of the first build
     result = json.loads(out.stdout)
     assert result["answered"] is True
