@@ -99,10 +99,9 @@ class Searcher:
                 best, best_score = (a, b), score
         return best
 
-    def _candidates(self, question: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def _candidates(self, question: str, accented: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Candidate chunk ids, their fused scores, and the query vector (when dense is used)."""
         cfg, lex, dense = self.cfg, self.index.lexical, self.index.dense
-        accented = has_diacritics(question)
         lex_scores = lex.scores(question, "accented" if accented else "folded")
         c = min(cfg.candidates, len(lex_scores))
         top_rows = np.argpartition(-lex_scores, c - 1)[:c] if c else np.zeros(0, dtype=np.int64)
@@ -131,7 +130,8 @@ class Searcher:
         answer = Answer(question=question, answered=False)
         if not question or not len(self.index.lexical):
             return answer
-        ids, fused, qvec = self._candidates(question)
+        accented = has_diacritics(question)
+        ids, fused, qvec = self._candidates(question, accented)
         order = np.argsort(-fused, kind="stable")
         chosen = self._group([int(ids[i]) for i in order], [float(fused[i]) for i in order], top_k + offset)
         q_tokens = content_tokens(question)
@@ -159,7 +159,7 @@ class Searcher:
             answer.confidence, threshold = answer.coverage, self.cfg.min_coverage
             # Only for questions with diacritics: the model's similarity to unmarked text is not
             # calibrated (measured: it barely separates on- from off-topic questions there).
-            if qvec is not None and self.cfg.answer_dense_weight > 0 and has_diacritics(question):
+            if qvec is not None and self.cfg.answer_dense_weight > 0 and accented:
                 # Syllables are ambiguous: an off-topic question often shares half its syllables
                 # with some passage. The embedding tells those apart; on vinewsqa-dev vs
                 # xquad-vi questions this cut false answers from 21% to 5% at 95% recall.
