@@ -12,7 +12,7 @@ import html
 import re
 from datetime import datetime
 
-from retrieval.formatting import display_date
+from retrieval.formatting import date_and_source, display_date
 from retrieval.search import Answer, Hit
 
 from .service import CorpusFacts, ReloadReport, StatusFacts
@@ -85,11 +85,6 @@ def trimmed_quote(quote: str, highlight: tuple[int, int], limit: int = QUOTE_LIM
     return before, mark, after
 
 
-def _source_line(hit: Hit) -> str:
-    parts = [x for x in (display_date(hit.date), hit.source) if x]
-    return " · ".join(parts)
-
-
 def _safe_url(url: str | None) -> str | None:
     if url and re.match(r"https?://[^\s<>\"]+$", url):
         return url
@@ -102,7 +97,7 @@ def passage_html(hit: Hit, number: int) -> str:
     title = esc(hit.title)
     title = f'<a href="{esc(url)}">{title}</a>' if url else title
     lines = [f"<b>{number}.</b> <b>{title}</b>"]
-    meta = _source_line(hit)
+    meta = date_and_source(hit)
     if meta:
         lines.append(f"<i>{esc(meta)}</i>")
     before, mark, after = trimmed_quote(hit.quote, hit.highlight)

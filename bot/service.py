@@ -22,7 +22,7 @@ from pathlib import Path
 from retrieval.config import Config
 from retrieval.embedder import Embedder
 from retrieval.indexer import IndexProblem, IndexSummary, build_index, live_generation, load_index, manifest_for
-from retrieval.search import MAX_QUESTION_CHARS, Answer, Searcher, content_tokens
+from retrieval.search import Answer, Searcher, content_tokens
 from retrieval.text import has_diacritics
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,6 @@ class QAService:
         live = self._live
         if live is None:
             raise NotReady("chưa có chỉ mục; quản trị viên cần chạy /reload hoặc qabot index")
-        question = question[: MAX_QUESTION_CHARS * 2]
         loop = asyncio.get_running_loop()
         answer = await loop.run_in_executor(self._pool, live.searcher.search, question, top_k, offset)
         if offset == 0:

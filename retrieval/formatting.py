@@ -19,10 +19,15 @@ def display_date(iso: str | None) -> str | None:
     return iso
 
 
+def date_and_source(hit: Hit) -> str:
+    """"28/12/2023 · TTXVN", leaving out what the article does not state."""
+    return " · ".join(x for x in (display_date(hit.date), hit.source) if x)
+
+
 def citation(hit: Hit) -> str:
     """"Title (28/12/2023 · TTXVN)": what a user copies when citing the passage."""
-    extra = [x for x in (display_date(hit.date), hit.source) if x]
-    return f"{hit.title} ({' · '.join(extra)})" if extra else hit.title
+    extra = date_and_source(hit)
+    return f"{hit.title} ({extra})" if extra else hit.title
 
 
 def marked_quote(hit: Hit, left: str, right: str) -> str:
