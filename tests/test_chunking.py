@@ -39,3 +39,14 @@ def test_long_sentence_is_cut_at_spaces():
     spans = chunk_spans(text, count, max_tokens=100, overlap_tokens=0)
     assert len(spans) == 5
     assert all(len(text[a:b].split()) <= 100 for a, b in spans)
+
+
+def test_long_sentence_is_cut_at_semicolons_first(e5):
+    doc = parse_page(SAMPLE.read_text(encoding="utf-8"), SAMPLE.name)[0]
+    chunks = chunk_document(doc.doc_id, doc.text, e5.count_tokens, max_tokens=200, overlap_tokens=40)
+    # The sample's last paragraph is one ~300-token sentence of clauses joined by ";".
+    clause = "Công điện số 1300/CĐ-TTg của Thủ tướng Chính phủ về bảo đảm trật tự, an toàn giao thông"
+    assert any(clause in doc.text[c.start : c.end] for c in chunks)
+    for c in chunks:
+        text = doc.text[c.start : c.end]
+        assert text.endswith((".", ";", "…", "”", '"', ")")) or e5.count_tokens([text])[0] > 200, text[-40:]
