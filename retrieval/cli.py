@@ -32,9 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument("-k", "--top-k", type=int, help="passages to show (default: retrieval.top_k)")
 
-    p = sub.add_parser("eval", help="retrieval metrics on a BEIR-layout dataset folder")
+    p = sub.add_parser("eval", help="retrieval metrics on real questions (BEIR folder or our JSONL cases)")
     _common(p)
-    p.add_argument("dataset", help="folder with corpus.jsonl, queries.jsonl, qrels.tsv")
+    p.add_argument(
+        "dataset",
+        help="a folder with corpus.jsonl, queries.jsonl, qrels.tsv, or a JSONL file of cases "
+        '{"question", "answer" (text the quote must contain, or null), "doc_id"?} over the configured corpus',
+    )
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key (repeatable)")
     p.add_argument(
         "--variant",
@@ -46,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unaccented", action="store_true", help="strip the diacritics from every question")
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    p.add_argument("--misses", help="write the questions missed at rank 1 (JSONL) to this file")
+    p.add_argument("--misses", help="write the questions whose first result is wrong (JSONL) to this file")
     p.add_argument("--cache", default=".qabot/eval", help="where dataset indexes are kept (default .qabot/eval)")
 
     p = sub.add_parser("model", help="manage the embedding model")
@@ -115,11 +119,11 @@ def cmd_eval(cfg: Config, args) -> int:
     from pathlib import Path
 
     from .embedder import load_embedder
-    from .evaluate import CachedEmbedder, load_beir, markdown_table, prepare_index, run_queries
+    from .evaluate import CachedEmbedder, load_dataset, markdown_table, prepare_index, result_json, run_queries
     from .indexer import load_index, manifest_for
     from .search import Searcher
 
-    data = load_beir(Path(args.dataset))
+    data = load_dataset(Path(args.dataset))
     base = _overrides(args.set)
     variants = [("default", {})]
     for spec in args.variant:
@@ -133,10 +137,12 @@ def cmd_eval(cfg: Config, args) -> int:
         if key not in embedders:
             embedders[key] = CachedEmbedder(load_embedder(vcfg.embedding))
         embedder = embedders[key]
-        run_cfg, _ = prepare_index(data, vcfg, embedder, Path(args.cache))
+        run_cfg, summary = prepare_index(data, vcfg, embedder, Path(args.cache))
+        for problem in summary.failed:
+            print(f"{name}: corpus file skipped: {problem.path}: {problem.reason}", file=sys.stderr)
         index = load_index(run_cfg.index.path, manifest_for(run_cfg, embedder))
         searcher = Searcher(index, embedder, run_cfg.retrieval)
-        results.append(run_queries(searcher, data, unaccented=args.unaccented, limit=args.limit, name=name))
+        results.append(run_queries(searcher, data, unaccented=args.unaccented, limit=args.limit, name=name, progress=True))
         print(f"{name}: done", file=sys.stderr)
     if args.misses:
         with open(args.misses, "w", encoding="utf-8") as f:
@@ -144,9 +150,10 @@ def cmd_eval(cfg: Config, args) -> int:
                 for m in r.misses:
                     f.write(json.dumps({"variant": r.name, **m}, ensure_ascii=False) + "\n")
     if args.json:
-        print(json.dumps({r.name: {**r.metrics, "answered": r.answered_rate, "p50_ms": r.latency_p50_ms, "p95_ms": r.latency_p95_ms} for r in results}, indent=2))
+        print(json.dumps({r.name: result_json(r) for r in results}, indent=2))
     else:
-        print(f"{data.name}: {len(data.corpus)} articles, {args.limit or len(data.queries)} questions"
+        where = f"{len(data.corpus)} articles" if data.corpus is not None else f"corpus {run_cfg.corpus.path}"
+        print(f"{data.name}: {where}, {args.limit or len(data.queries)} questions"
               + (" (diacritics stripped)" if args.unaccented else ""))
         print(markdown_table(results))
     return 0

@@ -61,3 +61,19 @@ def test_model_install_prints_the_folder_last(tmp_path):
     assert folder.startswith(str(tmp_path / "models")) and (tmp_path / "models").is_dir()
     again = qabot("model", "install", "--dest", str(tmp_path / "models"), cwd=tmp_path)
     assert again.stdout.strip().splitlines()[-1] == folder
+
+
+def test_eval_compares_variants_on_our_cases_as_json(tmp_path):
+    shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
+    shutil.copytree(REPO / "corpus", tmp_path / "corpus")
+    cases = str(REPO / "tests" / "eval_cases.jsonl")
+    out = qabot("eval", cases, "--json", "--variant", "bm25-only:retrieval.fusion=lexical", "--misses", "m.jsonl", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert list(result) == ["default", "bm25-only"]
+    assert list(result["default"])[:6] == ["hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10"]
+    assert {"quote@1", "answered", "declined", "p50_ms", "p95_ms"} <= set(result["default"])
+    assert (tmp_path / "m.jsonl").exists()
+    assert not (tmp_path / ".qabot" / "index").exists()  # the live index is never touched
+    bad = qabot("eval", str(tmp_path / "nothing.jsonl"), cwd=tmp_path)
+    assert bad.returncode == 2 and "no such dataset" in bad.stderr

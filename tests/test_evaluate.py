@@ -2,7 +2,19 @@ import json
 
 import pytest
 
-from retrieval.evaluate import article_metrics, hit_at, load_beir, mrr_at, ndcg_at, prepare_index, run_queries
+from retrieval.evaluate import (
+    DatasetError,
+    article_metrics,
+    contains_answer,
+    hit_at,
+    load_beir,
+    load_dataset,
+    mrr_at,
+    ndcg_at,
+    prepare_index,
+    quote_metrics,
+    run_queries,
+)
 from retrieval.indexer import load_index, manifest_for
 from retrieval.search import Searcher
 
@@ -45,3 +57,35 @@ def test_eval_on_a_small_beir_folder(tmp_path, e5):
     assert result.metrics["hit@1"] == 1.0
     folded = run_queries(searcher, dataset, unaccented=True)
     assert folded.metrics["hit@1"] == 1.0
+
+
+def test_quote_level_metrics():
+    assert contains_answer("Chiều 28/12,  tại\nHà Nội, Đảng ủy Khối", ["tại Hà Nội"])
+    assert contains_answer("Hoà Bình", ["hòa bình"])  # tone placement and case aside
+    assert not contains_answer("Hà Nội", ["Ha Noi"])
+    m = quote_metrics({"q1": [False, True], "q2": [True], "q3": [False, False]})
+    assert m["quote@1"] == 1 / 3 and m["quote@3"] == 2 / 3 and m["quote_mrr@10"] == 0.5
+
+
+def test_own_case_files_are_checked_line_by_line(tmp_path):
+    good = tmp_path / "cases.jsonl"
+    good.write_text(
+        '{"question": "Ai tổ chức hội nghị?", "answer": "Đảng ủy Khối", "doc_id": "a.txt"}\n'
+        '{"question": "Giá vàng hôm nay?", "answer": null}\n'
+        '{"question": "Cầu nối tỉnh nào?", "answer": ["Tiền Giang", "Bến Tre"]}\n',
+        encoding="utf-8",
+    )
+    data = load_dataset(good)
+    assert data.corpus is None and data.no_answer == {"2"}
+    assert data.relevant_docs == {"1": {"a.txt"}} and data.answers["3"] == ["Tiền Giang", "Bến Tre"]
+    for bad, message in (
+        ('{"question": "Ai?"}', "needs \"answer\""),
+        ('{"answer": "x"}', "non-empty \"question\""),
+        ('{"question": "Ai?", "answer": ""}', "must be text"),
+        ("{not json", "not JSON"),
+    ):
+        (tmp_path / "bad.jsonl").write_text(good.read_text(encoding="utf-8") + bad + "\n", encoding="utf-8")
+        with pytest.raises(DatasetError, match=f"bad.jsonl:4: .*{message}"):
+            load_dataset(tmp_path / "bad.jsonl")
+    with pytest.raises(DatasetError, match="not a BEIR folder: corpus.jsonl is missing"):
+        load_dataset(tmp_path)
