@@ -233,7 +233,7 @@ def run_queries(
     prefix = CORPUS_FILE + "#" if data.corpus is not None else ""
     runs, found, times, answered, declined, misses = {}, {}, [], 0, 0, []
     qids = list(data.queries)[:limit] if limit else list(data.queries)
-    for qid in tqdm(qids, desc=f"{name}: questions", unit="q", disable=None if progress else True, leave=False):
+    for qid in tqdm(qids, desc=f"{name}: questions", unit="q", disable=not progress, leave=False):
         q = fold(data.queries[qid]) if unaccented else data.queries[qid]
         t0 = time.perf_counter()
         ans = searcher.search(q, top_k=10)

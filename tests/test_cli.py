@@ -74,6 +74,7 @@ def test_eval_compares_variants_on_our_cases_as_json(tmp_path):
     assert list(result["default"])[:6] == ["hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10"]
     assert {"quote@1", "answered", "declined", "p50_ms", "p95_ms"} <= set(result["default"])
     assert (tmp_path / "m.jsonl").exists()
+    assert "Embedding" in out.stderr and "default: questions" in out.stderr  # progress bars
     assert not (tmp_path / ".qabot" / "index").exists()  # the live index is never touched
     bad = qabot("eval", str(tmp_path / "nothing.jsonl"), cwd=tmp_path)
     assert bad.returncode == 2 and "no such dataset" in bad.stderr
