@@ -232,7 +232,7 @@ def build_index(
         tmp = root / f"gen-{time.time_ns()}.tmp"
         tmp.mkdir(parents=True)
         try:
-            _write_generation(tmp, live, cfg, embedder, wanted, summary, chunked, vectors)
+            _write_generation(tmp, live, cfg, embedder, wanted, summary, chunked, vectors, texts, lexical_changed)
             final = tmp.with_suffix("")
             tmp.rename(final)
             _fsync_dir(root)
@@ -265,20 +265,24 @@ def _embed(embedder: Embedder, texts: list[str], progress: bool, on_embedded) ->
     return out
 
 
-def _write_generation(tmp, live, cfg, embedder, wanted, summary, chunked, vectors) -> None:
+def _write_generation(tmp, live, cfg, embedder, wanted, summary, chunked, vectors, texts, lexical_changed) -> None:
     if live is not None:
         Store(live / "meta.sqlite", readonly=True).backup_to(tmp / "meta.sqlite")
         dense = DenseIndex.load(live / "dense.faiss")
     else:
         dense = DenseIndex(embedder.dim)
     store = Store(tmp / "meta.sqlite")
+    removed_ids: list[int] = []
     for doc_id in summary.removed + summary.changed:
-        dense.remove(store.remove_document(doc_id))
-    row = 0
+        ids = store.remove_document(doc_id)
+        dense.remove(ids)
+        removed_ids += ids
+    row, new_ids = 0, []
     for doc, chunks in chunked:
         ids = store.add_document(doc, chunks)
         dense.add(np.asarray(ids, dtype=np.int64), vectors[row : row + len(ids)])
         row += len(ids)
+        new_ids += ids
     summary.documents, summary.chunks = store.counts()
     store.set_manifest(
         {
@@ -289,12 +293,23 @@ def _write_generation(tmp, live, cfg, embedder, wanted, summary, chunked, vector
         }
     )
     store.commit()
-    lexical = LexicalIndex(cfg.lexical.bigrams, cfg.lexical.k1, cfg.lexical.b)
-    rows = list(store.iter_chunks())
-    lexical.index([r[0] for r in rows], [embedding_text(r[1], r[2]) for r in rows])
+    # Unchanged chunks keep their stored tokens: only the new ones are tokenised. A full pass
+    # when BM25 settings changed, or for an index saved before tokens were kept.
+    lexical = None
+    if live is not None and not lexical_changed:
+        lexical = LexicalIndex.load(live / "lexical")
+        if not lexical.update(removed_ids, new_ids, texts):
+            lexical = None
+    if lexical is None:
+        lexical = LexicalIndex(cfg.lexical.bigrams, cfg.lexical.k1, cfg.lexical.b)
+        if live is None:  # every chunk is new, and its text is at hand
+            lexical.index(new_ids, texts)
+        else:
+            rows = list(store.iter_chunks())
+            lexical.index([r[0] for r in rows], [embedding_text(r[1], r[2]) for r in rows])
     store.close()
-    if len(dense) != summary.chunks:
-        raise RuntimeError(f"dense index has {len(dense)} vectors for {summary.chunks} chunks")
+    if len(dense) != summary.chunks or len(lexical) != summary.chunks:
+        raise RuntimeError(f"dense / lexical index have {len(dense)} / {len(lexical)} entries for {summary.chunks} chunks")
     dense.save(tmp / "dense.faiss")
     lexical.save(tmp / "lexical")
     _fsync_tree(tmp)
