@@ -78,7 +78,6 @@ class _Live:
     facts: CorpusFacts
     model: str | None
     built_at: str | None
-    folded_vocab: frozenset[str]
 
 
 _LETTERS = re.compile(r"^[a-z]+$")
@@ -115,14 +114,11 @@ class QAService:
     def _swap(self, loaded) -> None:
         docs, chunks = loaded.store.counts()
         first, last = loaded.store.date_range()
-        folded = loaded.lexical.models.get("folded")
-        vocab = frozenset(folded.vocab_dict) if folded is not None and len(loaded.lexical) else frozenset()
         self._live = _Live(
             searcher=Searcher(loaded, self.embedder, self.cfg.retrieval),
             facts=CorpusFacts(docs, chunks, first, last),
             model=loaded.manifest.get("model"),
             built_at=loaded.manifest.get("built_at"),
-            folded_vocab=vocab,
         )
         log.info("serving index %s: %d documents, %d chunks", loaded.path.name, docs, chunks)
 
@@ -150,7 +146,8 @@ class QAService:
         if live is None or has_diacritics(question):
             return False
         words = [t for t in content_tokens(question) if _LETTERS.match(t)]
-        return any(w in live.folded_vocab for w in words)
+        lexical = live.searcher.index.lexical
+        return any(lexical.knows(w, "folded") for w in words)
 
     # --- reload ------------------------------------------------------------------------------
 

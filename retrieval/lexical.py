@@ -185,6 +185,11 @@ class LexicalIndex:
             return np.zeros(len(self.ids), dtype=np.float32)
         return np.asarray(self.models[stream].get_scores(toks), dtype=np.float32)
 
+    def knows(self, token: str, stream: str) -> bool:
+        """Whether some indexed chunk has this token (no copy of the vocabulary: ~1e6 entries)."""
+        model = self.models.get(stream)
+        return model is not None and len(self.ids) > 0 and token in model.vocab_dict
+
     def idf(self, token: str, stream: str) -> float:
         """BM25 idf of a token; an unseen token gets the highest idf the corpus can give."""
         model = self.models[stream]
