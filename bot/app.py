@@ -100,7 +100,9 @@ class BotState:
     limiter: RateLimiter
     pages: OrderedDict[str, Page] = field(default_factory=OrderedDict)
     refused_at: dict[int, float] = field(default_factory=dict)
-    reload_task: asyncio.Task | None = None
+    # From a /reload until its index is swapped in (not until its summary is shown: an admin who
+    # sees the summary and sends /reload at once must get a new reload, not "already running").
+    reload_busy: bool = False
 
     def remember(self, page: Page) -> None:
         self.pages[page.id] = page
@@ -364,22 +366,26 @@ async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def _reload_job(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
     state = _state(context)
-    message = await context.bot.send_message(chat_id, render.reload_progress_message("reading"))
-    job = asyncio.create_task(state.service.reload())
-    shown = message.text_html
-    while not job.done():
-        await asyncio.wait({job}, timeout=PROGRESS_EVERY)
-        if job.done():
-            break
-        p = state.service.progress
-        text = render.reload_progress_message(p.stage, p.done, p.total)
-        if text != shown:
-            try:
-                await message.edit_text(text)
-                shown = text
-            except BadRequest as exc:
-                log.debug("progress edit failed: %s", exc)
-    summary = render.reload_summary_message(job.result())
+    try:
+        message = await context.bot.send_message(chat_id, render.reload_progress_message("reading"))
+        job = asyncio.create_task(state.service.reload())
+        shown = message.text_html
+        while not job.done():
+            await asyncio.wait({job}, timeout=PROGRESS_EVERY)
+            if job.done():
+                break
+            p = state.service.progress
+            text = render.reload_progress_message(p.stage, p.done, p.total)
+            if text != shown:
+                try:
+                    await message.edit_text(text)
+                    shown = text
+                except BadRequest as exc:
+                    log.debug("progress edit failed: %s", exc)
+        report = job.result()
+    finally:
+        state.reload_busy = False
+    summary = render.reload_summary_message(report)
     try:
         await message.edit_text(summary)
     except BadRequest as exc:  # e.g. the progress message was deleted meanwhile
@@ -390,9 +396,10 @@ async def _reload_job(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
 def _start_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Start a reload unless one runs; synchronous so two quick /reload cannot both start."""
     state = _state(context)
-    if state.service.reloading or (state.reload_task is not None and not state.reload_task.done()):
+    if state.service.reloading or state.reload_busy:
         return False
-    state.reload_task = context.application.create_task(_reload_job(context, update.effective_chat.id), update=update)
+    state.reload_busy = True
+    context.application.create_task(_reload_job(context, update.effective_chat.id), update=update)
     return True
 
 
