@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from .sentences import sentence_spans
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
-# Bump when the same text and settings would give other spans: indexes record it.
+# Bump when the same text and settings would give other spans. Eval indexes are keyed by it; a
+# live index is not: its chunks stay valid quotes, and changed articles get the new cut, so an
+# upgrade does not force re-embedding the whole corpus.
 SPLITTER_VERSION = 2
 # Where a sentence too long for one chunk is cut first: after a semicolon. Long Vietnamese
 # news sentences are enumerations ("...; kết quả ...; Công điện số ... về bảo đảm ...; ...");

@@ -186,9 +186,11 @@ class CachedEmbedder(Embedder):
 
 def index_key(cfg: Config, embedder: Embedder) -> str:
     """Index folder name: settings that change vectors get their own; BM25 ones share it."""
+    from .chunking import SPLITTER_VERSION
     from .indexer import manifest_for
 
     shaping = {k: v for k, v in manifest_for(cfg, embedder).items() if k != "lexical"}
+    shaping["splitter"] = SPLITTER_VERSION  # evals must measure today's chunking
     return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:12]
 
 

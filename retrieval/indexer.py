@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import SPLITTER_VERSION, chunk_document
+from .chunking import chunk_document
 from .config import Config
 from .dense import DenseIndex
 from .embedder import PASSAGE, Embedder
@@ -77,11 +77,7 @@ def manifest_for(cfg: Config, embedder: Embedder) -> dict:
         "schema": SCHEMA_VERSION,
         "model": embedder.name,
         "dim": embedder.dim,
-        "chunking": {
-            "max_tokens": cfg.chunking.max_tokens,
-            "overlap_tokens": cfg.chunking.overlap_tokens,
-            "splitter": SPLITTER_VERSION,
-        },
+        "chunking": {"max_tokens": cfg.chunking.max_tokens, "overlap_tokens": cfg.chunking.overlap_tokens},
         "lexical": {"bigrams": cfg.lexical.bigrams, "k1": cfg.lexical.k1, "b": cfg.lexical.b, "tokens": TOKENS_VERSION},
     }
 
