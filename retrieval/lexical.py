@@ -70,6 +70,41 @@ def _term_counts(tokens: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, n
     return (keys & 0xFFFFFFFF).astype(np.int32), (keys >> 32).astype(np.int32), counts
 
 
+class HashedVocab:
+    """Token -> id for searching, as sorted 64-bit string hashes beside their ids.
+
+    A Python dict of the vocabulary (~2.3M tokens at 1e5 chunks, mostly syllable pairs) held
+    ~350 MB of a serving process; this holds ~28 MB. Python's ``hash`` is salted per process,
+    which is fine: the table is built in the process that looks tokens up. A stranger token
+    colliding with a known one is a 1-in-1e13 event per lookup, and would only add one term's
+    score. Building an index still uses a plain dict (see ``LexicalIndex.update``).
+    """
+
+    def __init__(self, words: list[str]):
+        hashes = np.fromiter(map(hash, words), dtype=np.int64, count=len(words))
+        order = np.argsort(hashes, kind="stable")
+        self.hashes, self.ids = hashes[order], order.astype(np.int32)
+        if len(self.hashes) > 1 and not np.all(np.diff(self.hashes)):
+            raise ValueError("two vocabulary tokens share a hash")
+
+    def get(self, token: str, default: int | None = None) -> int | None:
+        h = hash(token)
+        i = int(np.searchsorted(self.hashes, h))
+        return int(self.ids[i]) if i < len(self.hashes) and self.hashes[i] == h else default
+
+    def __contains__(self, token: str) -> bool:
+        return self.get(token) is not None
+
+    def __getitem__(self, token: str) -> int:
+        tid = self.get(token)
+        if tid is None:
+            raise KeyError(token)
+        return tid
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
 class LexicalIndex:
     def __init__(self, bigrams: bool = True, k1: float = 1.2, b: float = 0.75):
         self.bigrams, self.k1, self.b = bigrams, k1, b
@@ -112,7 +147,7 @@ class LexicalIndex:
             return False
         for stream in STREAMS:
             tokens, offsets = rows[stream]
-            vocab = self.models[stream].vocab_dict
+            vocab = self._build_vocab(stream)
             lengths = np.diff(offsets)[keep]
             kept = tokens[np.repeat(keep, np.diff(offsets))]
             add_tokens, add_offsets = self._tokenize(texts, stream, vocab)
@@ -162,6 +197,15 @@ class LexicalIndex:
         np.cumsum(df, out=indptr[1:])
         self.models[stream] = self._model(vocab, {"data": scores, "indices": doc, "indptr": indptr}, n_docs)
         self._rows[stream] = (tokens, offsets)
+
+    def _build_vocab(self, stream: str) -> dict[str, int]:
+        """The vocabulary as a dict that a build can extend (a loaded index searches with a
+        ``HashedVocab``, which cannot name its tokens)."""
+        vocab = self.models[stream].vocab_dict
+        if isinstance(vocab, dict):
+            return vocab
+        text = (self._folder / stream / VOCAB).read_text(encoding="utf-8")
+        return {w: i for i, w in enumerate(text.split("\n"))} if text else {}
 
     def _load_rows(self) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
         if all(s in self._rows for s in STREAMS):
@@ -243,10 +287,15 @@ class LexicalIndex:
             # kernel's to drop (the arrays are ~380 MB at 1e5 chunks, beside the model). An old
             # generation may be deleted while a bot still maps it; Linux keeps it readable.
             arrays = {name: np.asarray(np.load(sub / f"{name}.npy", mmap_mode="r")) for name in ("data", "indices", "indptr")}
-            lex.models[stream] = lex._model(dict(zip(words, range(len(words)))), arrays, len(lex.ids))
+            try:
+                vocab = HashedVocab(words)
+            except ValueError:  # a hash collision inside the vocabulary: never seen, but be exact
+                vocab = dict(zip(words, range(len(words))))
+            del words, text
+            lex.models[stream] = lex._model(vocab, arrays, len(lex.ids))
         return lex
 
-    def _model(self, vocab: dict[str, int], arrays: dict[str, np.ndarray], n_docs: int) -> "bm25s.BM25":
+    def _model(self, vocab: "dict[str, int] | HashedVocab", arrays: dict[str, np.ndarray], n_docs: int) -> "bm25s.BM25":
         """A bm25s model around a score matrix we built or loaded (bm25s only scores queries)."""
         model = bm25s.BM25(k1=self.k1, b=self.b)
         model.scores = {**arrays, "num_docs": n_docs}

@@ -127,3 +127,22 @@ def test_an_index_saved_by_bm25s_still_loads_and_is_rebuilt_on_update(tmp_path):
         for stream, got in scores(loaded, q).items():
             assert np.array_equal(got, scores(lex, q)[stream])
     assert not loaded.update([], [4], TEXTS[3:4])
+
+
+def test_a_loaded_index_searches_with_hashed_vocab_and_the_same_scores(tmp_path):
+    from retrieval.lexical import HashedVocab
+
+    lex = LexicalIndex()
+    lex.index(range(1, len(TEXTS) + 1), TEXTS)
+    lex.save(tmp_path / "lexical")
+    loaded = LexicalIndex.load(tmp_path / "lexical")
+    for stream in STREAMS:
+        assert isinstance(loaded.models[stream].vocab_dict, HashedVocab)
+        assert len(loaded.models[stream].vocab_dict) == len(lex.models[stream].vocab_dict)
+    for q in QUESTIONS:
+        for stream, want in scores(lex, q).items():
+            assert np.array_equal(scores(loaded, q)[stream], want), (stream, q)
+    for tok in ("giá", "cần_thơ", "ở", "không-có-đâu"):
+        assert loaded.idf(tok, "accented") == lex.idf(tok, "accented")
+    assert loaded.knows("rach", "folded") and not loaded.knows("rạch", "folded")
+    assert not loaded.knows("xyzzy", "folded")
