@@ -229,7 +229,8 @@ class VariantResult:
 def run_queries(
     searcher, data: Dataset, unaccented: bool = False, limit: int | None = None, name: str = "default", progress: bool = False
 ) -> VariantResult:
-    """Every question through ``searcher``; a miss is a question whose first result is wrong."""
+    """Every question through ``searcher``. A miss: the first result is wrong, or the question was
+    declined though answerable, or answered though the corpus cannot answer it."""
     from tqdm import tqdm
 
     prefix = CORPUS_FILE + "#" if data.corpus is not None else ""
@@ -247,6 +248,7 @@ def run_queries(
             ok = not ans.answered
         else:
             answered += ans.answered
+            ok = ans.answered  # the bot said "not found": the user got nothing
         if qid in data.relevant_docs:
             runs[qid] = doc_ids
             ok = ok and hit_at(doc_ids, data.relevant_docs[qid], 1) > 0
