@@ -36,7 +36,16 @@ import numpy as np
 from .chunking import chunk_document
 from .config import Config
 from .embedder import PASSAGE, QUERY, Embedder
-from .indexer import IndexSummary, build_index, embedding_text, live_generation, load_index, manifest_for
+from .indexer import (
+    IndexMismatch,
+    IndexSummary,
+    build_index,
+    check_manifest,
+    embedding_text,
+    live_generation,
+    load_index,
+    manifest_for,
+)
 from .ingest import parse_jsonl
 from .store import Store
 from .text import normalize_marks
@@ -577,10 +586,12 @@ def _index_matches(cfg: Config, embedder: Embedder) -> bool:
         return False
     store = Store(gen / "meta.sqlite", readonly=True)
     try:
-        found = store.manifest()
+        check_manifest(store.manifest(), manifest_for(cfg, embedder), gen)
+    except IndexMismatch:
+        return False
     finally:
         store.close()
-    return all(found.get(k) == v for k, v in manifest_for(cfg, embedder).items())
+    return True
 
 
 def percentile_ms(seconds: Sequence[float], q: float) -> float:

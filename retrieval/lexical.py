@@ -224,10 +224,13 @@ class LexicalIndex:
         """BM25 score of every indexed chunk (row order of ``self.ids``)."""
         if not len(self.ids):
             return np.zeros(0, dtype=np.float32)
-        toks = [t for t in self.tokens(query, stream, query=True) if t in self.models[stream].vocab_dict]
-        if not toks:
+        model = self.models[stream]
+        # Each token looked up once (bm25s's get_scores would look each up twice more).
+        found = (model.vocab_dict.get(t) for t in self.tokens(query, stream, query=True))
+        token_ids = [i for i in found if i is not None]
+        if not token_ids:
             return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(self.models[stream].get_scores(toks), dtype=np.float32)
+        return np.asarray(model.get_scores_from_ids(token_ids), dtype=np.float32)
 
     def knows(self, token: str, stream: str) -> bool:
         """Whether some indexed chunk has this token (no copy of the vocabulary: ~1e6 entries)."""
