@@ -5,6 +5,8 @@ import pytest
 
 from retrieval.ingest import (
     ParseError,
+    RecordError,
+    document_from_record,
     find_boilerplate,
     find_date,
     load_corpus,
@@ -107,6 +109,31 @@ def test_jsonl_keeps_good_lines_and_reports_bad_ones():
     assert docs[0].date == "2021-03-04" and docs[0].source == "Dân Trí"
     assert [p.path for p in problems] == ["tin.jsonl:2", "tin.jsonl:3"]
     assert "invalid JSON" in problems[0].reason
+
+
+def test_document_from_record_matches_a_jsonl_line():
+    rec = {
+        "id": "vn-12",
+        "title": "Hà Nội  mở thêm\ntuyến buýt điện",
+        "text": "Sáng 2/3, Sở Giao thông vận tải Hà Nội khai trương tuyến buýt điện mới.\nChia sẻ:\nTuyến dài 25 km, qua phố cổ.",
+        "date": "2024-03-02T08:00:00+07:00",
+        "source": "Tuổi Trẻ",
+    }
+    doc = document_from_record(rec, "tin.jsonl", 5)
+    assert doc.doc_id == "tin.jsonl#vn-12" and doc.path == "tin.jsonl"
+    assert doc.title == "Hà Nội mở thêm tuyến buýt điện"
+    assert doc.text == "Sáng 2/3, Sở Giao thông vận tải Hà Nội khai trương tuyến buýt điện mới.\nTuyến dài 25 km, qua phố cổ."
+    assert (doc.date, doc.source, doc.author, doc.url) == ("2024-03-02", "Tuổi Trẻ", None, None)
+    (from_file,), _ = parse_jsonl("\n" * 4 + json.dumps(rec, ensure_ascii=False), "tin.jsonl")
+    assert from_file == doc
+
+
+def test_document_from_record_rejects_a_non_string_title_as_parse_jsonl_does():
+    rec = {"title": ["Bão số 3", "đổ bộ"], "text": "Bão số 3 đổ bộ vào Quảng Ninh – Hải Phòng."}
+    with pytest.raises(RecordError) as err:
+        document_from_record(rec, "tin.jsonl", 1)
+    _, (problem,) = parse_jsonl(json.dumps(rec, ensure_ascii=False), "tin.jsonl")
+    assert str(err.value) == problem.reason == "needs string fields 'title' and 'text'"
 
 
 def test_empty_page_is_an_error():
