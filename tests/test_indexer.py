@@ -1,13 +1,14 @@
-import shutil
-
-import numpy as np
 import pytest
 
 from retrieval.embedder import Embedder
-from retrieval.indexer import IndexMismatch, IndexMissing, build_index, live_generation, load_index, manifest_for
+from retrieval.errors import IndexBusy, IndexMismatch, IndexMissing
+from retrieval.generations import BuildLock, live_generation
+from retrieval.index import load_index
+from retrieval.indexer import index_corpus, open_searcher
+from retrieval.manifest import manifest_for
 from retrieval.search import Searcher
 
-from .conftest import SAMPLE, make_config
+from .conftest import make_config
 
 EXTRA = """Khánh thành cầu Rạch Miễu 2 nối Tiền Giang và Bến Tre
 
@@ -44,10 +45,10 @@ def chunk_ids(cfg, embedder):
 
 
 def test_first_build_then_nothing_to_do(cfg, e5):
-    first = build_index(cfg, e5)
+    first = index_corpus(cfg, e5)
     assert sorted(first.added) == ["hoi-nghi-bao-cao-vien-12-2023.txt", "hoi-nghi-bao-cao-vien-12-2023.txt#2"]
     assert first.chunks_embedded == first.chunks > 0
-    again = build_index(cfg, e5)
+    again = index_corpus(cfg, e5)
     assert (again.added, again.changed, again.removed, again.chunks_embedded) == ([], [], [], 0)
     assert again.unchanged == 2
     assert again.generation == first.generation
@@ -55,10 +56,10 @@ def test_first_build_then_nothing_to_do(cfg, e5):
 
 def test_editing_one_article_reembeds_only_its_chunks(cfg, e5, corpus_dir):
     (corpus_dir / "cau.txt").write_text(EXTRA, encoding="utf-8")
-    build_index(cfg, e5)
+    index_corpus(cfg, e5)
     before, _ = chunk_ids(cfg, e5)
     (corpus_dir / "cau.txt").write_text(EXTRA.replace("17 km", "18 km"), encoding="utf-8")
-    summary = build_index(cfg, e5)
+    summary = index_corpus(cfg, e5)
     assert summary.changed == ["cau.txt"] and summary.unchanged == 2
     after, index = chunk_ids(cfg, e5)
     assert summary.chunks_embedded == len(after["cau.txt"])
@@ -72,10 +73,10 @@ def test_editing_one_article_reembeds_only_its_chunks(cfg, e5, corpus_dir):
 
 def test_deleting_an_article_removes_it_from_dense_and_lexical(cfg, e5, corpus_dir):
     (corpus_dir / "cau.txt").write_text(EXTRA, encoding="utf-8")
-    build_index(cfg, e5)
+    index_corpus(cfg, e5)
     before, _ = chunk_ids(cfg, e5)
     (corpus_dir / "cau.txt").unlink()
-    summary = build_index(cfg, e5)
+    summary = index_corpus(cfg, e5)
     assert summary.removed == ["cau.txt"] and summary.chunks_embedded == 0
     after, index = chunk_ids(cfg, e5)
     gone = before["cau.txt"]
@@ -92,7 +93,7 @@ def test_deleting_an_article_removes_it_from_dense_and_lexical(cfg, e5, corpus_d
 def test_corrupt_file_is_reported_and_the_rest_indexes(cfg, e5, corpus_dir):
     (corpus_dir / "hong.txt").write_bytes(b"\xff\xfe\x00T\x00i\x00\xea")
     (corpus_dir / "hong.jsonl").write_text('{"title": "A", "text": "B"}\n{broken\n', encoding="utf-8")
-    summary = build_index(cfg, e5)
+    summary = index_corpus(cfg, e5)
     reasons = {p.path: p.reason for p in summary.failed}
     assert "hong.txt" in reasons and "UTF-8" in reasons["hong.txt"]
     assert "hong.jsonl:2" in reasons
@@ -100,33 +101,33 @@ def test_corrupt_file_is_reported_and_the_rest_indexes(cfg, e5, corpus_dir):
 
 
 def test_index_built_with_another_model_is_refused(cfg, e5, minilm):
-    build_index(cfg, e5)
+    index_corpus(cfg, e5)
     with pytest.raises(IndexMismatch, match="qabot index --rebuild"):
         load_index(cfg.index.path, manifest_for(cfg, minilm))
     with pytest.raises(IndexMismatch):
-        build_index(cfg, minilm)
-    rebuilt = build_index(cfg, minilm, rebuild=True)
+        index_corpus(cfg, minilm)
+    rebuilt = index_corpus(cfg, minilm, rebuild=True)
     assert rebuilt.chunks_embedded == rebuilt.chunks
     load_index(cfg.index.path, manifest_for(cfg, minilm))
 
 
 def test_other_chunking_settings_are_refused(tmp_path, corpus_dir, e5):
-    build_index(make_config(tmp_path, corpus_dir), e5)
+    index_corpus(make_config(tmp_path, corpus_dir), e5)
     other = make_config(tmp_path, corpus_dir, chunking={"max_tokens": 120})
     with pytest.raises(IndexMismatch, match="chunking"):
         load_index(other.index.path, manifest_for(other, e5))
 
 
 def test_interrupted_build_leaves_previous_index_live(cfg, e5, corpus_dir):
-    first = build_index(cfg, e5)
+    first = index_corpus(cfg, e5)
     (corpus_dir / "cau.txt").write_text(EXTRA, encoding="utf-8")
     with pytest.raises(KeyboardInterrupt):
-        build_index(cfg, InterruptingEmbedder(e5, after=0))
+        index_corpus(cfg, InterruptingEmbedder(e5, after=0))
     assert live_generation(cfg.index.path).name == first.generation
     index = load_index(cfg.index.path, manifest_for(cfg, e5))
     assert index.store.counts() == (2, first.chunks)
     # The next build picks up where the corpus is, and no temporary folder is left behind.
-    summary = build_index(cfg, e5)
+    summary = index_corpus(cfg, e5)
     assert summary.added == ["cau.txt"]
     assert not list(cfg.index.path.glob("*.tmp"))
     assert len(list(cfg.index.path.glob("gen-*"))) == 1
@@ -141,7 +142,7 @@ def test_empty_corpus_builds_an_empty_index(tmp_path, e5):
     empty = tmp_path / "empty"
     empty.mkdir()
     cfg = make_config(tmp_path, empty)
-    summary = build_index(cfg, e5)
+    summary = index_corpus(cfg, e5)
     assert summary.documents == 0
     index = load_index(cfg.index.path, manifest_for(cfg, e5))
     answer = Searcher(index, e5, cfg.retrieval).search("Hội nghị ở đâu?")
@@ -149,12 +150,29 @@ def test_empty_corpus_builds_an_empty_index(tmp_path, e5):
 
 
 def test_changing_only_bm25_settings_reuses_every_vector(tmp_path, corpus_dir, e5):
-    first = build_index(make_config(tmp_path, corpus_dir), e5)
+    first = index_corpus(make_config(tmp_path, corpus_dir), e5)
     other = make_config(tmp_path, corpus_dir, lexical={"bigrams": False})
     with pytest.raises(IndexMismatch, match="lexical"):
         load_index(other.index.path, manifest_for(other, e5))
-    summary = build_index(other, e5)
+    summary = index_corpus(other, e5)
     assert summary.chunks_embedded == 0 and summary.generation != first.generation
     index = load_index(other.index.path, manifest_for(other, e5))
     assert index.manifest["lexical"]["bigrams"] is False
     assert Searcher(index, e5, other.retrieval).search("Hội nghị báo cáo viên tổ chức ở đâu?").answered
+
+
+def test_open_searcher_builds_only_when_there_is_no_index(cfg, e5):
+    with pytest.raises(IndexMissing):
+        open_searcher(cfg, e5, build_if_missing=False)
+    searcher, built = open_searcher(cfg, e5)
+    assert built is not None and built.documents == 2 and built.chunks_embedded == built.chunks
+    assert searcher.search("Hội nghị báo cáo viên tổ chức ở đâu?").answered
+    again, built = open_searcher(cfg, e5)
+    assert built is None and len(again.index) == len(searcher.index)
+
+
+def test_a_second_build_while_one_runs_is_refused(cfg, e5):
+    with BuildLock(cfg.index.path):
+        with pytest.raises(IndexBusy):
+            index_corpus(cfg, e5)
+    assert index_corpus(cfg, e5).documents == 2  # the lock is free again

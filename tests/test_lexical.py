@@ -1,18 +1,21 @@
-"""BM25 built from kept token rows: the same scores as bm25s's own builder, and an update that
-tokenises only new chunks gives the index a fresh build would."""
+"""BM25 built from kept token rows: the same scores as bm25s's own builder, and edits that
+tokenise only new chunks give the index a fresh build would."""
 
 import bm25s
 import numpy as np
 import pytest
 
-from retrieval import bench
-from retrieval.indexer import build_index, embedding_text, live_generation, load_index
-from retrieval.lexical import STREAMS, LexicalIndex
+from retrieval.chunking import embedding_text
+from retrieval.generations import live_generation
+from retrieval.index import load_index
+from retrieval.indexer import build_index
+from retrieval.ingest import document_from_record
+from retrieval.lexical import STREAMS, LexicalIndex, TokenRowsMissing
+import retrieval.query
 from retrieval.store import Store
-from retrieval.text import fold
+from retrieval.text import syllables
 
-from .conftest import make_config
-from .test_bench import articles, whitespace_tokens
+from .conftest import articles, make_config
 
 TEXTS = [
     "Giá lúa tại Cần Thơ tăng 5% trong tuần qua do nhu cầu xuất khẩu.",
@@ -25,45 +28,66 @@ TEXTS = [
 QUESTIONS = ["Giá lúa ở Cần Thơ tăng bao nhiêu?", "cau Rach Mieu 2 noi tinh nao", "Hà Nội nắng nóng", "giá tăng"]
 
 
+def query_tokens(question: str, stream: str) -> list[str]:
+    """The question's BM25 tokens in ``stream``, whatever marks it was typed with."""
+    return retrieval.query.query_tokens(syllables(question), folded=stream == "folded")
+
+
 def scores(lex: LexicalIndex, question: str) -> dict[str, np.ndarray]:
-    return {s: lex.scores(question if s == "accented" else fold(question), s) for s in STREAMS}
+    """Every chunk's score, in id order, for the question in each stream."""
+    return {s: lex.scores(query_tokens(question, s), lex.ids, s) for s in STREAMS}
 
 
 def test_scores_are_those_of_bm25s_own_builder():
     lex = LexicalIndex(k1=1.2, b=0.75)
-    lex.index(range(1, len(TEXTS) + 1), TEXTS)
+    lex.add(range(1, len(TEXTS) + 1), TEXTS)
     for stream in STREAMS:
         reference = bm25s.BM25(k1=1.2, b=0.75)
         reference.index([lex.tokens(t, stream) for t in TEXTS], show_progress=False)
         for q in QUESTIONS:
-            toks = [t for t in lex.tokens(q, stream, query=True) if t in reference.vocab_dict]
-            want = reference.get_scores(toks) if toks else np.zeros(len(TEXTS))
-            got = lex.scores(q, stream)
-            assert np.array_equal(got, np.asarray(want, dtype=np.float32)), (stream, q)
+            toks = [t for t in query_tokens(q, stream) if t in reference.vocab_dict]
+            want = np.asarray(reference.get_scores(toks) if toks else np.zeros(len(TEXTS)), dtype=np.float32)
+            assert np.array_equal(lex.scores(query_tokens(q, stream), lex.ids, stream), want), (stream, q)
+            ids, got = lex.search(query_tokens(q, stream), 3, stream)
+            assert len(ids) == min(3, int((want > 0).sum()))
+            assert np.array_equal(got, want[ids - 1]) and set(got) <= set(np.sort(want)[-3:])
             for tok in toks:
                 df = int(reference.scores["indptr"][reference.vocab_dict[tok] + 1] - reference.scores["indptr"][reference.vocab_dict[tok]])
                 assert lex.idf(tok, stream) == pytest.approx(np.log(1 + (len(TEXTS) - df + 0.5) / (df + 0.5)))
 
 
-def test_update_after_load_equals_a_fresh_build(tmp_path, monkeypatch):
+def test_scores_of_some_chunks_equal_the_full_scoring():
     lex = LexicalIndex()
-    lex.index([1, 2, 3, 4], TEXTS[:4])
+    lex.add([3, 5, 8, 13, 21, 34], TEXTS)
+    for q in QUESTIONS:
+        for stream, every in scores(lex, q).items():
+            some = np.array([34, 5, 99, 3])  # any order, and an id the index does not have
+            assert np.array_equal(lex.scores(query_tokens(q, stream), some, stream), [every[5], every[1], 0, every[0]])
+
+
+def test_edits_after_load_equal_a_fresh_build(tmp_path, monkeypatch):
+    lex = LexicalIndex()
+    lex.add([1, 2, 3, 4], TEXTS[:4])
     lex.save(tmp_path / "lexical")
     loaded = LexicalIndex.load(tmp_path / "lexical")
 
     tokenised = []
     real_tokens = LexicalIndex.tokens
     monkeypatch.setattr(LexicalIndex, "tokens", lambda self, text, *a, **k: tokenised.append(text) or real_tokens(self, text, *a, **k))
-    assert loaded.update([2, 3], [7, 9], TEXTS[4:6])
+    loaded.remove([2, 3])
+    loaded.add([7, 9], TEXTS[4:6])
     assert set(tokenised) == set(TEXTS[4:6])  # the kept chunks came from the stored rows
     monkeypatch.undo()
 
     fresh = LexicalIndex()
-    fresh.index([1, 4, 7, 9], [TEXTS[0], TEXTS[3], TEXTS[4], TEXTS[5]])
+    fresh.add([1, 4, 7, 9], [TEXTS[0], TEXTS[3], TEXTS[4], TEXTS[5]])
     assert loaded.ids.tolist() == [1, 4, 7, 9]
+    # Tokens only the removed chunks had are gone, as in a fresh build.
+    assert loaded.knows("giá", "accented") and not loaded.knows("rạch", "accented")
+    loaded.save(tmp_path / "edited")
     for stream in STREAMS:
-        # Tokens only the removed chunks had are gone, as in a fresh build.
-        assert set(loaded.models[stream].vocab_dict) == set(fresh.models[stream].vocab_dict)
+        words = set((tmp_path / "edited" / stream / "vocab.txt").read_text(encoding="utf-8").split("\n"))
+        assert all(fresh.knows(w, stream) for w in words) and len(words) == len(fresh.models[stream].vocab_dict)
     for q in QUESTIONS:
         for stream, got in scores(loaded, q).items():
             assert np.array_equal(got, scores(fresh, q)[stream])
@@ -72,48 +96,50 @@ def test_update_after_load_equals_a_fresh_build(tmp_path, monkeypatch):
     assert np.array_equal(scores(reloaded, QUESTIONS[0])["accented"], scores(fresh, QUESTIONS[0])["accented"])
 
 
-def test_update_refuses_what_it_cannot_do(tmp_path):
+def test_edits_refuse_what_they_cannot_do(tmp_path):
     lex = LexicalIndex()
-    lex.index([5, 6], TEXTS[:2])
-    assert not lex.update([], [4], TEXTS[2:3])  # ids must follow the kept ones
+    lex.add([5, 6], TEXTS[:2])
+    with pytest.raises(ValueError, match="ascending"):
+        lex.add([4], TEXTS[2:3])  # ids must follow the kept ones
     assert lex.ids.tolist() == [5, 6]
     lex.save(tmp_path / "lexical")
     for stream in STREAMS:  # an index saved before token rows were kept
         (tmp_path / "lexical" / stream / "tokens.npy").unlink()
-    assert not LexicalIndex.load(tmp_path / "lexical").update([], [7], TEXTS[2:3])
+    with pytest.raises(TokenRowsMissing):
+        LexicalIndex.load(tmp_path / "lexical").add([7], TEXTS[2:3])
 
 
-def test_incremental_build_keeps_bm25_equal_to_a_full_pass(tmp_path, monkeypatch):
+def test_incremental_build_keeps_bm25_equal_to_a_full_pass(tmp_path, monkeypatch, stand_in_embedder):
     cfg = make_config(tmp_path, tmp_path / "corpus", chunking={"max_tokens": 40, "overlap_tokens": 10})
     records = articles(10)
-    bench.write_corpus(cfg.corpus.path, bench.article_files(records))
-    embedder = bench.RandomVectorEmbedder(384, "test", whitespace_tokens)
-    build_index(cfg, embedder)
+    documents = lambda recs: [document_from_record(r, "tin.jsonl", n) for n, r in enumerate(recs, 1)]  # noqa: E731
+    build_index(documents(records), cfg, stand_in_embedder)
     records[3] = dict(records[3], text=records[3]["text"] + "\nGiá vé tàu Tết tăng mạnh.")
-    bench.write_corpus(cfg.corpus.path, bench.article_files(records[:8] + records[9:]))
-    updates = []
-    real_update = LexicalIndex.update
-    monkeypatch.setattr(LexicalIndex, "update", lambda self, *a: updates.append(real_update(self, *a)) or updates[-1])
-    summary = build_index(cfg, embedder)
-    assert updates == [True]  # the stored tokens were used, not a full pass
+    tokenised = []
+    real_tokens = LexicalIndex.tokens
+    monkeypatch.setattr(LexicalIndex, "tokens", lambda self, text, *a: tokenised.append(text) or real_tokens(self, text, *a))
+    summary = build_index(documents(records[:8] + records[9:]), cfg, stand_in_embedder)
     assert (len(summary.changed), len(summary.removed)) == (1, 1)
+    # Only the changed article's chunks were tokenised (in both streams), not a full pass.
+    assert len(tokenised) == 2 * summary.chunks_embedded and all("Giá vé tàu Tết" in t for t in tokenised[-1:])
+    monkeypatch.undo()
 
     served = load_index(cfg.index.path).lexical
     store = Store(live_generation(cfg.index.path) / "meta.sqlite", readonly=True)
     rows = list(store.iter_chunks())
     store.close()
     full = LexicalIndex()
-    full.index([r[0] for r in rows], [embedding_text(r[1], r[2]) for r in rows])
+    full.add([r[0] for r in rows], [embedding_text(r[1], r[2]) for r in rows])
     assert served.ids.tolist() == full.ids.tolist()
     for q in ["Giá vé tàu Tết", "le hoi hoa xuan o Hue", "Cần Thơ giá lúa tăng"]:
         for stream, got in scores(served, q).items():
             assert np.array_equal(got, scores(full, q)[stream])
 
 
-def test_an_index_saved_by_bm25s_still_loads_and_is_rebuilt_on_update(tmp_path):
+def test_an_index_saved_by_bm25s_still_loads_and_cannot_be_edited(tmp_path):
     # The layout before token rows were kept: bm25s's own files in each stream folder.
     lex = LexicalIndex()
-    lex.index([1, 2, 3], TEXTS[:3])
+    lex.add([1, 2, 3], TEXTS[:3])
     folder = tmp_path / "lexical"
     lex.save(folder)
     for stream in STREAMS:
@@ -126,14 +152,15 @@ def test_an_index_saved_by_bm25s_still_loads_and_is_rebuilt_on_update(tmp_path):
     for q in QUESTIONS:
         for stream, got in scores(loaded, q).items():
             assert np.array_equal(got, scores(lex, q)[stream])
-    assert not loaded.update([], [4], TEXTS[3:4])
+    with pytest.raises(TokenRowsMissing):  # the next build tokenises every chunk again
+        loaded.add([4], TEXTS[3:4])
 
 
 def test_a_loaded_index_searches_with_hashed_vocab_and_the_same_scores(tmp_path):
     from retrieval.lexical import HashedVocab
 
     lex = LexicalIndex()
-    lex.index(range(1, len(TEXTS) + 1), TEXTS)
+    lex.add(range(1, len(TEXTS) + 1), TEXTS)
     lex.save(tmp_path / "lexical")
     loaded = LexicalIndex.load(tmp_path / "lexical")
     for stream in STREAMS:

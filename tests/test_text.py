@@ -4,7 +4,6 @@ from retrieval.text import (
     has_diacritics,
     lexical_tokens,
     normalize_marks,
-    strip_question_words,
     syllables,
 )
 
@@ -47,14 +46,6 @@ def test_i_and_y_spellings_of_one_syllable_meet():
 def test_tokens_have_bigrams_and_a_folded_stream():
     toks = lexical_tokens("Báo cáo viên", folded=True)
     assert toks == ["bao", "cao", "vien", "bao_cao", "cao_vien"]
-
-
-def test_question_words_are_dropped_from_queries_only():
-    toks = syllables("Hội nghị được tổ chức ở đâu, bao nhiêu người?")
-    assert strip_question_words(toks) == ["hội", "nghị", "được", "tổ", "chức", "người"]
-    assert strip_question_words([fold(t) for t in toks], folded=True) == ["hoi", "nghi", "duoc", "to", "chuc", "nguoi"]
-    assert "đâu" in lexical_tokens("ở đâu", bigrams=False)
-    assert lexical_tokens("ở đâu", bigrams=False, query=True) == []
 
 
 def test_clean_whitespace():

@@ -1,0 +1,143 @@
+"""The index a searcher reads: a small interface, and the local implementation of it.
+
+``Index`` is everything search asks of an index: BM25 and dense candidates, exact scores of given
+chunks, the chunks themselves, and corpus statistics. ``LocalIndex`` serves one generation of
+files on this machine (``retrieval.generations``)::
+
+    gen-<n>/meta.sqlite   documents, chunk spans and the manifest (``retrieval.store``)
+    gen-<n>/dense.faiss   vectors (``retrieval.dense``)
+    gen-<n>/lexical/      BM25 streams (``retrieval.lexical``)
+
+Another backend (a vector database serving several bots) would implement ``Index`` and leave
+fusion, grouping, the answer decision and the quotes to ``retrieval.search``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .dense import DenseIndex
+from .errors import IndexMismatch, IndexMissing
+from .generations import live_generation
+from .lexical import LexicalIndex
+from .manifest import check_manifest
+from .store import Store, StoredChunk
+
+META_FILE, DENSE_FILE, LEXICAL_DIR = "meta.sqlite", "dense.faiss", "lexical"
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What an index holds, for people: the bot's /help and /status."""
+
+    documents: int
+    chunks: int
+    first_date: str | None
+    last_date: str | None
+    model: str | None
+    built_at: str | None
+
+
+class Index(ABC):
+    """What search reads. Ids are 64-bit chunk ids; scores are floats, higher is better."""
+
+    manifest: dict
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """Number of chunks."""
+
+    @abstractmethod
+    def lexical_search(self, tokens: Sequence[str], stream: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, scores) of up to ``k`` chunks with a positive BM25 score, in no set order."""
+
+    @abstractmethod
+    def lexical_scores(self, tokens: Sequence[str], stream: str, ids: np.ndarray) -> np.ndarray:
+        """BM25 scores of the given chunks (0 where no token matches)."""
+
+    @abstractmethod
+    def dense_search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, cosine similarities) of the ``k`` nearest chunks, best first."""
+
+    @abstractmethod
+    def dense_scores(self, vector: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Cosine similarity of ``vector`` to the given chunks."""
+
+    @abstractmethod
+    def chunks(self, ids: Sequence[int]) -> list[StoredChunk]:
+        """The chunks with these ids that exist, in the order asked, with their documents."""
+
+    @abstractmethod
+    def idf(self, token: str, stream: str) -> float:
+        """How rare a token is in the corpus (BM25's idf)."""
+
+    @abstractmethod
+    def knows(self, token: str, stream: str) -> bool:
+        """Whether any chunk has this token."""
+
+    @abstractmethod
+    def stats(self) -> IndexStats:
+        """Counts, date range, model and build time."""
+
+    def close(self) -> None:
+        """Release what the index holds open."""
+
+
+class LocalIndex(Index):
+    """One generation of index files, opened read-only."""
+
+    def __init__(self, path: Path, store: Store, dense: DenseIndex, lexical: LexicalIndex, manifest: dict):
+        self.path, self.store, self.dense, self.lexical, self.manifest = path, store, dense, lexical, manifest
+
+    def __len__(self) -> int:
+        return len(self.lexical)
+
+    def lexical_search(self, tokens, stream, k):
+        return self.lexical.search(tokens, k, stream)
+
+    def lexical_scores(self, tokens, stream, ids):
+        return self.lexical.scores(tokens, ids, stream)
+
+    def dense_search(self, vector, k):
+        return self.dense.search(vector, k)
+
+    def dense_scores(self, vector, ids):
+        return self.dense.scores(vector, ids)
+
+    def chunks(self, ids):
+        return self.store.chunks(ids)
+
+    def idf(self, token, stream):
+        return self.lexical.idf(token, stream)
+
+    def knows(self, token, stream):
+        return self.lexical.knows(token, stream)
+
+    def stats(self) -> IndexStats:
+        documents, chunks = self.store.counts()
+        first, last = self.store.date_range()
+        return IndexStats(documents, chunks, first, last, self.manifest.get("model"), self.manifest.get("built_at"))
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def load_index(root: Path, wanted: dict | None = None) -> LocalIndex:
+    """The live generation under ``root``, checked against the ``wanted`` manifest if given."""
+    gen = live_generation(root)
+    if gen is None:
+        raise IndexMissing(f"no index at {root}; build it with: qabot index")
+    store = Store(gen / META_FILE, readonly=True)
+    manifest = store.manifest()
+    if wanted is not None:
+        try:
+            check_manifest(manifest, wanted, root)
+        except IndexMismatch:
+            store.close()
+            raise
+    return LocalIndex(gen, store, DenseIndex.load(gen / DENSE_FILE), LexicalIndex.load(gen / LEXICAL_DIR), manifest)
