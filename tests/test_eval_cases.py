@@ -8,9 +8,8 @@ what the default configuration achieves (README, "Our own cases"), less one case
 import json
 
 from retrieval.config import load_config
-from retrieval.evaluate import load_cases, prepare_index, run_queries
-from retrieval.indexer import load_index, manifest_for
-from retrieval.search import Searcher
+from retrieval.evaluation import load_cases, prepare_index, run_queries
+from retrieval.indexer import open_searcher
 
 from .conftest import REPO
 
@@ -27,7 +26,7 @@ def test_own_cases_gate(tmp_path, e5):
     data = load_cases(CASES)
     cfg = load_config(REPO / "config.yaml", {"index.path": str(tmp_path / "unused")})
     run_cfg, _ = prepare_index(data, cfg, e5, tmp_path / "eval", progress=False)
-    searcher = Searcher(load_index(run_cfg.index.path, manifest_for(run_cfg, e5)), e5, run_cfg.retrieval)
+    searcher = open_searcher(run_cfg, e5, build_if_missing=False)[0]
     result = run_queries(searcher, data)
     m = result.metrics
     assert m["hit@1"] == 1.0  # the right story (article or teaser) first, every time

@@ -4,14 +4,12 @@ Thresholds sit a little under what the default configuration measures (README, "
 a change that makes retrieval clearly worse fails here.
 """
 
-from pathlib import Path
 
 import pytest
 
 from retrieval.config import load_config
-from retrieval.evaluate import load_beir, prepare_index, run_queries
-from retrieval.indexer import load_index, manifest_for
-from retrieval.search import Searcher
+from retrieval.evaluation import load_beir, prepare_index, run_queries
+from retrieval.indexer import open_searcher
 
 from .conftest import REPO, SHARED_DATA
 
@@ -25,7 +23,7 @@ def evaluate(name: str, e5, unaccented: bool = False):
     data = load_beir(folder)
     cfg = load_config(REPO / "config.yaml")
     run_cfg, _ = prepare_index(data, cfg, e5, REPO / ".qabot" / "eval", progress=False)
-    searcher = Searcher(load_index(run_cfg.index.path, manifest_for(run_cfg, e5)), e5, run_cfg.retrieval)
+    searcher = open_searcher(run_cfg, e5, build_if_missing=False)[0]
     return run_queries(searcher, data, unaccented=unaccented)
 
 
