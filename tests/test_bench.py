@@ -7,32 +7,11 @@ import numpy as np
 import pytest
 
 from retrieval import bench
-from retrieval.cli import main
-from retrieval.indexer import build_index, live_generation
+from retrieval.generations import live_generation
+from retrieval.indexer import index_corpus
+from retrieval.ingest import load_corpus
 
-from .conftest import REPO, make_config
-
-PLACES = ["Hà Nội", "Đà Nẵng", "Cần Thơ", "Huế", "Hải Phòng", "Nha Trang"]
-TOPICS = ["lễ hội hoa xuân", "giá lúa tăng", "cầu mới khánh thành", "học sinh thi tốt nghiệp", "mưa lớn gây ngập"]
-
-
-def whitespace_tokens(texts):
-    return [len(t.split()) for t in texts]
-
-
-def articles(n: int) -> list[dict]:
-    """Short Vietnamese news records in the ingester's .jsonl fields, each several chunks long."""
-    out = []
-    for i in range(n):
-        place, topic = PLACES[i % len(PLACES)], TOPICS[i % len(TOPICS)]
-        sentences = [
-            f"Sáng {i % 28 + 1}/3, tại {place}, chính quyền thông báo về {topic}.",
-            f"Theo sở ngành, sự kiện {topic} ở {place} thu hút {100 + i} người tham gia.",
-            f"Người dân {place} cho biết họ đã chờ tin {topic} từ lâu.",
-            f"Đây là lần thứ {i + 2} {place} ghi nhận {topic} trong năm nay.",
-        ] * 3
-        out.append({"id": f"bai-{i:03d}", "title": f"{place}: {topic} ({i})", "text": "\n".join(sentences), "source": "Thử"})
-    return out
+from .conftest import PLACES, TOPICS, articles, make_config, whitespace_tokens
 
 
 @pytest.fixture
@@ -40,7 +19,7 @@ def small_index(tmp_path):
     cfg = make_config(tmp_path, tmp_path / "corpus", chunking={"max_tokens": 40, "overlap_tokens": 10})
     bench.write_corpus(cfg.corpus.path, bench.article_files(articles(40)))
     embedder = bench.RandomVectorEmbedder(384, "test", whitespace_tokens)
-    summary = build_index(cfg, embedder)
+    summary = index_corpus(cfg, embedder)
     return cfg, summary
 
 
@@ -55,16 +34,31 @@ def test_sections_and_scales_are_parsed_and_checked():
         bench.parse_scales("10k")
 
 
-def test_missing_data_folder_is_an_error_naming_it(tmp_path, capsys):
+def test_missing_data_folder_is_an_error_naming_it(tmp_path):
     missing = tmp_path / "shared" / "data"
     with pytest.raises(bench.BenchDataMissing, match=str(missing)):
         bench.check_data(missing)
     (missing / "dantri-news").mkdir(parents=True)
     with pytest.raises(bench.BenchDataMissing, match="uvn_dantri_2653"):
         bench.check_data(missing, ["incremental"])
-    assert main(["bench", "--config", str(REPO / "config.yaml"), "--data", str(tmp_path / "nope")]) == 2
-    err = capsys.readouterr().err
-    assert str(tmp_path / "nope") in err and "Traceback" not in err
+    shown = []
+    cfg = make_config(tmp_path, tmp_path / "corpus")
+    with pytest.raises(bench.BenchDataMissing, match=str(tmp_path / "nope")):
+        bench.run(cfg, data=tmp_path / "nope", cache=tmp_path / "cache", show=shown.append, stage=shown.append)
+    assert shown == []  # nothing ran
+
+
+def test_bad_arguments_are_refused_before_anything_runs(tmp_path):
+    cfg = make_config(tmp_path, tmp_path / "corpus")
+    shown = []
+    run = dict(data=tmp_path / "nope", cache=tmp_path / "cache", show=shown.append, stage=shown.append)
+    with pytest.raises(ValueError, match="unknown bench section"):
+        bench.run(cfg, only=["speed"], **run)
+    with pytest.raises(ValueError, match="--scales"):
+        bench.run(cfg, scales="10k", **run)
+    with pytest.raises(ValueError, match="--sample and --queries must be at least 1"):
+        bench.run(cfg, sample=0, **run)
+    assert shown == [] and not (tmp_path / "cache").exists()
 
 
 def test_random_vectors_are_unit_stable_and_distinct():
@@ -77,21 +71,43 @@ def test_random_vectors_are_unit_stable_and_distinct():
         emb.count_tokens(["x"])
 
 
-def test_latency_bench_searches_the_index_through_the_searcher(small_index):
+def test_latency_bench_searches_the_index_through_the_searcher(small_index, monkeypatch):
     cfg, summary = small_index
     assert summary.chunks > summary.documents == 40  # several chunks per article
     questions = [f"{topic} ở {place} thu hút bao nhiêu người?" for place in PLACES for topic in TOPICS]
+    searched = []
+    search = bench.scale.Searcher.search
+    monkeypatch.setattr(bench.scale.Searcher, "search", lambda self, q, **kw: searched.append(q) or search(self, q, **kw))
     result = bench.serve_scale(cfg, cfg.index.path, questions)
+    # Every question went through the searcher over this index; those after the warm-up were timed.
+    assert searched == questions
     assert result.chunks == summary.chunks and result.dim == 384
     assert result.queries == len(questions) - bench.WARMUP_QUESTIONS
-    assert 0 < result.p50_ms <= result.p95_ms <= result.max_ms
     assert result.with_hits == 1.0
+    assert result.p50_ms > 0 and result.mean_ms > 0
     assert result.rss_serving_mb >= result.rss_loaded_mb > 0
 
     disk = bench.index_disk_usage(cfg.index.path)
     assert disk.sqlite and disk.faiss and disk.bm25 and disk.bm25_rows
     files = [p for p in live_generation(cfg.index.path).rglob("*") if p.is_file()]
     assert disk.total == sum(p.stat().st_size for p in files)
+
+
+def test_scale_documents_are_what_the_ingester_reads_from_shard_files(tmp_path):
+    records = articles(12)
+    # Into the second file: an id seen just before (the ingester keeps the first) and no text.
+    records[7:7] = [dict(records[6], title="Bài trùng mã"), {"id": "trong", "title": "Không có bài", "text": "  "}]
+    per_file = 5
+    shards = {
+        f"baomoi-{i // per_file:04d}.jsonl": "".join(bench.jsonl_line(r) for r in records[i : i + per_file])
+        for i in range(0, len(records), per_file)
+    }
+    bench.write_corpus(tmp_path / "corpus", shards)
+    from_files = load_corpus(tmp_path / "corpus").documents
+    docs = list(bench.scale_documents(records, per_file))
+    assert sorted(docs, key=lambda d: d.doc_id) == sorted(from_files, key=lambda d: d.doc_id)
+    assert len(docs) == 12 and docs[0].doc_id == "baomoi-0000.jsonl#bai-000"
+    assert next(d for d in docs if d.doc_id == "baomoi-0001.jsonl#bai-006").title == records[6]["title"]
 
 
 def test_incremental_bench_edits_one_article_and_puts_it_back(tmp_path):
