@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,22 +20,10 @@ CREATE TABLE IF NOT EXISTS feedback (
     verdict TEXT NOT NULL CHECK (verdict IN ('up', 'down')),
     question TEXT NOT NULL,
     answered INTEGER NOT NULL,        -- 0 when the bot said the corpus has nothing on it
-    passages TEXT NOT NULL,           -- JSON list of ShownPassage
+    passages TEXT NOT NULL,           -- JSON list of passages as shown (render.passage_json + chunk_id)
     UNIQUE (answer_id, user_id)       -- a second vote on the same answer replaces the first
 );
 """
-
-
-@dataclass
-class ShownPassage:
-    rank: int
-    doc_id: str
-    chunk_id: int
-    title: str
-    date: str | None
-    url: str | None
-    quote: str
-    highlight: tuple[int, int]
 
 
 @dataclass
@@ -46,7 +34,7 @@ class Feedback:
     verdict: str
     question: str
     answered: bool
-    passages: list[ShownPassage]
+    passages: list[dict]  # each: rank, doc_id, chunk_id, title, date, source, url, quote, highlight
     created_at: str = ""
 
 
@@ -62,7 +50,7 @@ class FeedbackStore:
 
     def record(self, fb: Feedback) -> None:
         created = fb.created_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
-        passages = json.dumps([asdict(p) for p in fb.passages], ensure_ascii=False)
+        passages = json.dumps(fb.passages, ensure_ascii=False)
         with self._lock, self._db:
             self._db.execute(
                 "INSERT INTO feedback (answer_id, user_id, chat_id, created_at, verdict, question, answered, passages) "
@@ -84,7 +72,7 @@ class FeedbackStore:
                 verdict=r[3],
                 question=r[4],
                 answered=bool(r[5]),
-                passages=[ShownPassage(**{**p, "highlight": tuple(p["highlight"])}) for p in json.loads(r[6])],
+                passages=json.loads(r[6]),
                 created_at=r[7],
             )
             for r in rows

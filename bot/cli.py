@@ -1,4 +1,5 @@
-"""The ``qabot`` command: the only place that prints, and where core errors become messages."""
+"""The ``qabot`` command: the only module that imports both the bot and the engine's tools, and
+(with the bot's replies) the only place that talks to people. Engine errors become messages here."""
 
 from __future__ import annotations
 
@@ -6,11 +7,21 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 
-from .config import Config, ConfigError, load_config
-from .formatting import answer_json, answer_text
+from retrieval.config import Config, ConfigError, load_config
+from retrieval.e5 import ModelInstallError
+from retrieval.embedder import ModelNotInstalled
+from retrieval.errors import IndexProblem, MissingDependency
+from retrieval.evaluation import DatasetError
+
+from . import render
 
 log = logging.getLogger(__name__)
+
+# What a user can cause and fix: printed as one line ("qabot: error: ..."), exit status 2. Any
+# other exception is a bug and shows its traceback.
+USER_ERRORS = (ConfigError, IndexProblem, ModelInstallError, ModelNotInstalled, DatasetError, MissingDependency, OSError)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -79,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class UsageError(Exception):
+    """A command-line argument that cannot be used as given."""
+
+
 def _overrides(pairs: list[str]) -> dict:
     import yaml
 
@@ -86,7 +101,7 @@ def _overrides(pairs: list[str]) -> dict:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
-            raise ValueError(f"override {pair!r} must look like section.key=value")
+            raise UsageError(f"override {pair!r} must look like section.key=value")
         out[key.strip()] = yaml.safe_load(value)
     return out
 
@@ -103,63 +118,56 @@ def _summary_lines(summary) -> list[str]:
     return lines
 
 
-def cmd_index(cfg: Config, args) -> int:
-    from .embedder import load_embedder
-    from .indexer import build_index
+def _embedder(cfg: Config):
+    from retrieval.embedder import load_embedder
 
-    summary = build_index(cfg, load_embedder(cfg.embedding), rebuild=args.rebuild, progress=True)
+    # The command line installs the bundled model on first use (a few seconds, logged).
+    return load_embedder(cfg.embedding, install=True)
+
+
+def cmd_index(cfg: Config, args) -> int:
+    from retrieval.indexer import index_corpus
+
+    summary = index_corpus(cfg, _embedder(cfg), rebuild=args.rebuild, progress=True)
     print("\n".join(_summary_lines(summary)))
     return 0
 
 
 def cmd_ask(cfg: Config, args) -> int:
-    from .embedder import load_embedder
-    from .indexer import build_index, live_generation, load_index, manifest_for
-    from .search import Searcher
+    from retrieval.indexer import open_searcher
 
-    embedder = load_embedder(cfg.embedding)
-    if live_generation(cfg.index.path) is None:
-        print("No index yet: building it from", cfg.corpus.path, file=sys.stderr)
-        summary = build_index(cfg, embedder, progress=True)
-        print("\n".join(_summary_lines(summary)), file=sys.stderr)
-    index = load_index(cfg.index.path, manifest_for(cfg, embedder))
-    answer = Searcher(index, embedder, cfg.retrieval).search(" ".join(args.question), top_k=args.top_k)
+    searcher, built = open_searcher(cfg, _embedder(cfg), progress=True)
+    if built is not None:
+        print(f"No index yet: built it from {cfg.corpus.path}", file=sys.stderr)
+        print("\n".join(_summary_lines(built)), file=sys.stderr)
+    answer = searcher.search(" ".join(args.question), top_k=args.top_k)
     if args.json:
-        print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
+        print(json.dumps(render.answer_json(answer), ensure_ascii=False, indent=2))
     else:
-        print(answer_text(answer, bold=sys.stdout.isatty()))
+        print(render.answer_text(answer, bold=sys.stdout.isatty()))
     return 0
 
 
 def cmd_eval(cfg: Config, args) -> int:
-    from pathlib import Path
-
-    from .embedder import load_embedder
-    from .evaluate import CachedEmbedder, load_dataset, markdown_table, prepare_index, result_json, run_queries
-    from .indexer import load_index, manifest_for
-    from .search import Searcher
+    from retrieval.evaluation import compare, load_dataset, markdown_table, result_json
 
     data = load_dataset(Path(args.dataset))
-    base = _overrides(args.set)
     variants = [("default", {})]
     for spec in args.variant:
         name, _, sets = spec.partition(":")
         variants.append((name, _overrides([s for s in sets.split(",") if s])))
-    embedders: dict[str, CachedEmbedder] = {}
-    results = []
-    for name, sets in variants:
-        vcfg = load_config(args.config, {**base, **sets})
-        key = repr(vcfg.embedding)
-        if key not in embedders:
-            embedders[key] = CachedEmbedder(load_embedder(vcfg.embedding))
-        embedder = embedders[key]
-        run_cfg, summary = prepare_index(data, vcfg, embedder, Path(args.cache))
-        for problem in summary.failed:
-            print(f"{name}: corpus file skipped: {problem.path}: {problem.reason}", file=sys.stderr)
-        index = load_index(run_cfg.index.path, manifest_for(run_cfg, embedder))
-        searcher = Searcher(index, embedder, run_cfg.retrieval)
-        results.append(run_queries(searcher, data, unaccented=args.unaccented, limit=args.limit, name=name, progress=True))
-        print(f"{name}: done", file=sys.stderr)
+    results = compare(
+        data,
+        args.config,
+        _overrides(args.set),
+        variants,
+        Path(args.cache),
+        unaccented=args.unaccented,
+        limit=args.limit,
+        progress=True,
+        on_skipped=lambda name, p: print(f"{name}: corpus file skipped: {p.path}: {p.reason}", file=sys.stderr),
+        on_done=lambda name: print(f"{name}: done", file=sys.stderr),
+    )
     if args.misses:
         with open(args.misses, "w", encoding="utf-8") as f:
             for r in results:
@@ -168,7 +176,7 @@ def cmd_eval(cfg: Config, args) -> int:
     if args.json:
         print(json.dumps({r.name: result_json(r) for r in results}, indent=2))
     else:
-        where = f"{len(data.corpus)} articles" if data.corpus is not None else f"corpus {run_cfg.corpus.path}"
+        where = f"{len(data.corpus)} articles" if data.corpus is not None else f"corpus {cfg.corpus.path}"
         print(f"{data.name}: {where}, {args.limit or len(data.queries)} questions"
               + (" (diacritics stripped)" if args.unaccented else ""))
         print(markdown_table(results))
@@ -176,9 +184,7 @@ def cmd_eval(cfg: Config, args) -> int:
 
 
 def cmd_model(cfg: Config, args) -> int:
-    from pathlib import Path
-
-    from .e5convert import install_model
+    from retrieval.e5 import install_model
 
     dest = Path(args.dest) if args.dest else cfg.embedding.cache_dir
     path = install_model(dest, progress=lambda msg: print(msg, file=sys.stderr))
@@ -187,59 +193,32 @@ def cmd_model(cfg: Config, args) -> int:
 
 
 def cmd_bench(cfg: Config, args) -> int:
-    from pathlib import Path
+    from retrieval import bench
 
-    from . import bench
-
-    sections = bench.parse_sections(args.only)
-    scales = bench.parse_scales(args.scales)
+    try:
+        bench.parse_sections(args.only), bench.parse_scales(args.scales)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if args.sample < 1 or args.queries < 1:
-        raise ValueError("--sample and --queries must be at least 1")
-    data = bench.check_data(Path(args.data), sections)
-    work = Path(args.cache).resolve()
-
-    def show(lines):
-        print("\n".join(line for line in lines if line) + "\n", flush=True)
-
-    def stage(msg):
-        print(f"bench: {msg}", file=sys.stderr, flush=True)
-
-    show(bench.machine_lines(bench.machine_info(), data))
-    disk = []
-    if "throughput" in sections or "incremental" in sections:
-        from .embedder import load_embedder
-
-        embedder = load_embedder(cfg.embedding)
-        dantri = bench.read_dantri(data)
-    if "throughput" in sections:
-        stage(f"indexing {min(args.sample, len(dantri))} Dân Trí articles, then embedding their chunks bare")
-        result = bench.bench_throughput(cfg, embedder, bench.spread_sample(dantri, args.sample), work / "throughput", progress=True)
-        show(bench.throughput_lines(result))
-    if "incremental" in sections:
-        stage("full Dân Trí index (built once, then cached), then one article edited and restored")
-        result = bench.bench_incremental(cfg, embedder, dantri, work / "dantri", progress=True)
-        show(bench.incremental_lines(result))
-        if result.disk:
-            disk.append((f"Dân Trí, {result.chunks:,} chunks", result.disk))
-    if "latency" in sections:
-        questions = bench.read_questions(data, args.queries + bench.WARMUP_QUESTIONS)
-        results = []
-        for n in scales:
-            stage(f"{n:,} chunks: building (or reusing) the index, then querying it, each in a fresh process")
-            # The real model is loaded for query embedding once, beside the largest index.
-            results.append(bench.bench_scale(cfg, data, work, n, questions, 20 if n == scales[-1] else 0, args.rebuild))
-        timed = results[0].latency.queries if results else 0
-        dim = results[0].latency.dim if results else None
-        show(bench.latency_lines(results, timed, cfg.telegram.passages_per_reply, dim))
-        show(bench.memory_lines(results))
-        disk += [(f"Báo Mới, {r.latency.chunks:,} chunks", r.disk) for r in results if r.disk]
-    if disk:
-        show(bench.disk_lines(disk))
+        raise UsageError("--sample and --queries must be at least 1")
+    bench.run(
+        cfg,
+        data=Path(args.data),
+        cache=Path(args.cache),
+        only=args.only,
+        sample=args.sample,
+        queries=args.queries,
+        scales=args.scales,
+        rebuild=args.rebuild,
+        progress=True,
+        show=lambda lines: print("\n".join(line for line in lines if line) + "\n", flush=True),
+        stage=lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True),
+    )
     return 0
 
 
 def cmd_serve(cfg: Config, args) -> int:
-    from bot.app import run
+    from .app import run
 
     run(cfg)  # until SIGINT/SIGTERM; builds the index first if there is none
     return 0
@@ -255,14 +234,17 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    from .e5convert import ModelInstallError
-    from .indexer import IndexProblem
-
+    # bm25s logs each index load and score matrix at INFO: noise beside our own -v logging.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
     try:
         cfg = load_config(args.config)
         return COMMANDS[args.command](cfg, args)
-    except (ConfigError, IndexProblem, ModelInstallError, FileNotFoundError, ImportError, ValueError) as exc:
+    except UsageError as exc:
+        print(f"qabot {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except USER_ERRORS as exc:
         print(f"qabot: error: {exc}", file=sys.stderr)
+        log.info("details", exc_info=True)  # the traceback, with -v
         return 2
     except KeyboardInterrupt:
         print("qabot: interrupted; the previous index is unchanged", file=sys.stderr)

@@ -1,0 +1,87 @@
+"""Who may use the bot: allow-lists and admins from the config, and the gate every handler
+passes first (a refused user hears so once a minute at most, however much they write)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from retrieval.config import TelegramConfig
+
+from . import render
+from .state import bot_state
+
+log = logging.getLogger(__name__)
+
+REFUSAL_COOLDOWN = 60.0  # seconds between two refusals to one user
+
+
+def is_admin(tg: TelegramConfig, user_id: int | None) -> bool:
+    return user_id is not None and user_id in tg.admins
+
+
+def is_allowed(tg: TelegramConfig, user_id: int | None, chat_id: int | None) -> bool:
+    """Admins always; otherwise the user and the chat must each pass their list (empty = open)."""
+    if user_id is None:
+        return False
+    if is_admin(tg, user_id):
+        return True
+    if tg.allowed_users and user_id not in tg.allowed_users:
+        return False
+    if tg.allowed_chats and chat_id not in tg.allowed_chats:
+        return False
+    return True
+
+
+class RefusalCooldown:
+    """Whether a refused user should be told again (once per ``seconds``)."""
+
+    def __init__(self, seconds: float = REFUSAL_COOLDOWN, clock=time.monotonic):
+        self.seconds, self.clock = seconds, clock
+        self._told_at: dict[int, float] = {}
+
+    def should_tell(self, user_id: int) -> bool:
+        now = self.clock()
+        if now - self._told_at.get(user_id, now - self.seconds) >= self.seconds:
+            self._told_at[user_id] = now
+            return True
+        return False
+
+
+def is_group(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type != ChatType.PRIVATE
+
+
+async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True when the sender may use the bot; otherwise one short refusal (at most once a minute)."""
+    state = bot_state(context)
+    user, chat = update.effective_user, update.effective_chat
+    if is_allowed(state.cfg.telegram, user and user.id, chat and chat.id):
+        return True
+    user_id = user.id if user else None
+    log.info("refused user %s in chat %s", user_id, chat and chat.id)
+    if update.callback_query:
+        await update.callback_query.answer(render.refusal_alert(user_id), show_alert=True)
+        return False
+    if user_id is not None and state.refusals.should_tell(user_id):
+        await update.effective_message.reply_text(render.refusal_message(user_id), do_quote=is_group(update))
+    return False
+
+
+async def gate_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, command: str) -> bool:
+    """``gate``, then admins only; others are told the command is for admins."""
+    if not await gate(update, context):
+        return False
+    if is_admin(bot_state(context).cfg.telegram, update.effective_user.id):
+        return True
+    text = render.admin_only_message(command)
+    if update.callback_query:
+        await update.callback_query.answer(render.plain(text), show_alert=True)  # alerts take no markup
+    else:
+        await update.effective_message.reply_text(text, do_quote=is_group(update))
+    return False

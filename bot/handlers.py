@@ -1,0 +1,192 @@
+"""What the bot does for people who ask: questions (private chats, groups, /ask), /help, and the
+buttons under answers. Handlers only translate between Telegram and the service; the words are
+``bot.render``'s."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from telegram import Message, MessageEntity, Update
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from . import render
+from .access import gate, is_admin, is_group
+from .feedback import Feedback
+from .pages import Page, answer_keyboard, new_page, parse_callback
+from .service import NotReady
+from .state import BotState, bot_state
+
+log = logging.getLogger(__name__)
+
+TYPING_EVERY = 4.5  # seconds; Telegram shows "typing" for about 5 s
+
+
+@contextlib.asynccontextmanager
+async def typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int):
+    """Show "typing…" in the chat for as long as the block runs."""
+
+    async def keep_typing():
+        while True:
+            try:
+                await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+            except TelegramError as exc:
+                log.debug("chat action failed: %s", exc)
+            await asyncio.sleep(TYPING_EVERY)
+
+    task = asyncio.create_task(keep_typing())
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
+async def send_page(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply_to: Message | None, page: Page, messages: list[str]) -> None:
+    """The page's messages in order, buttons under the last one."""
+    per_page = bot_state(context).cfg.telegram.passages_per_reply
+    more = page.answered and len(page.hits) >= per_page
+    for i, text in enumerate(messages):
+        markup = answer_keyboard(page, more) if i == len(messages) - 1 else None
+        if reply_to is not None and i == 0:
+            await reply_to.reply_text(text, reply_markup=markup, do_quote=True)
+        else:
+            await context.bot.send_message(chat_id, text, reply_markup=markup)
+
+
+def over_limit(state: BotState, user_id: int) -> str | None:
+    """The message to send when the user is over the rate limit ("" = stay quiet), else None."""
+    verdict = state.limiter.check(user_id)
+    if verdict.allowed:
+        return None
+    return render.rate_limited_message(state.limiter.per_minute, verdict.wait_seconds) if verdict.notify else ""
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+    """Gate, rate limit, search, reply with the first page (or say nothing was found)."""
+    state = bot_state(context)
+    message, chat = update.effective_message, update.effective_chat
+    group = is_group(update)
+    if not await gate(update, context):
+        return
+    question = question.strip()
+    if not question:
+        await message.reply_text(render.ask_usage_message(), do_quote=group)
+        return
+    over = over_limit(state, update.effective_user.id)
+    if over is not None:
+        if over:
+            await message.reply_text(over, do_quote=group)
+        return
+    try:
+        async with typing(context, chat.id):
+            answer = await state.service.ask(question, top_k=state.cfg.telegram.passages_per_reply)
+    except NotReady:
+        await message.reply_text(render.not_ready_message(), do_quote=group)
+        return
+    page = new_page(answer.question, 0, answer.hits if answer.answered else [], answer.answered, chat.id)
+    state.pages.remember(page)
+    if answer.answered:
+        messages = render.answer_messages(answer)
+    else:
+        messages = [render.no_answer_message(state.service.diacritics_would_help(answer))]
+    await send_page(context, chat.id, message if group else None, page, messages)
+
+
+async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any text in a private chat is a question."""
+    await answer_question(update, context, update.effective_message.text or "")
+
+
+def addressed_question(message: Message, bot_id: int, bot_username: str | None) -> str | None:
+    """The question in a group message meant for the bot (mention or reply to it), else None."""
+    text = message.text or ""
+    for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
+        mentions_bot = (
+            entity.type == MessageEntity.MENTION and bot_username and value.lower() == f"@{bot_username.lower()}"
+        ) or (entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id)
+        if mentions_bot:
+            return text.replace(value, " ", 1).strip()
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
+        return text
+    return None
+
+
+async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In groups, answer only messages that mention the bot or reply to it."""
+    question = addressed_question(update.effective_message, context.bot.id, context.bot.username)
+    if question is not None:
+        await answer_question(update, context, question)
+
+
+async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask QUESTION, in any chat."""
+    parts = (update.effective_message.text or "").split(maxsplit=1)
+    await answer_question(update, context, parts[1] if len(parts) > 1 else "")
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start and /help: how to ask, and what the corpus holds."""
+    if not await gate(update, context):
+        return
+    state = bot_state(context)
+    admin = is_admin(state.cfg.telegram, update.effective_user.id)
+    text = render.help_message(state.service.stats, context.bot.username, admin)
+    await update.effective_message.reply_text(text, do_quote=is_group(update))
+
+
+async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """"Thêm kết quả": the next passages for the same question, in a new message."""
+    query = update.callback_query
+    if not await gate(update, context):
+        return
+    state = bot_state(context)
+    page = state.pages.get(parse_callback(query.data)[1])
+    if page is None:
+        await query.answer(render.stale_page_alert(), show_alert=True)
+        return
+    over = over_limit(state, update.effective_user.id)
+    if over is not None:
+        await query.answer(render.plain(over) if over else None, show_alert=bool(over))
+        return
+    offset = page.offset + len(page.hits)
+    async with typing(context, page.chat_id):
+        answer = await state.service.ask(page.question, offset=offset, top_k=state.cfg.telegram.passages_per_reply)
+    with contextlib.suppress(BadRequest):
+        # Drop the pressed "more" button so the same page is not fetched twice.
+        await query.edit_message_reply_markup(answer_keyboard(page, more=False))
+    if not answer.hits:
+        await query.answer(render.no_more_results())
+        return
+    await query.answer()
+    nxt = new_page(page.question, offset, answer.hits, True, page.chat_id)
+    state.pages.remember(nxt)
+    await send_page(context, page.chat_id, None, nxt, render.answer_messages(answer))
+
+
+async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """👍 / 👎: stored with the question and the passages shown."""
+    query = update.callback_query
+    if not await gate(update, context):
+        return
+    state = bot_state(context)
+    verdict, page_id = parse_callback(query.data)
+    page = state.pages.get(page_id)
+    if page is None:
+        await query.answer(render.stale_feedback_alert(), show_alert=True)
+        return
+    state.feedback.record(
+        Feedback(
+            answer_id=page.id,
+            user_id=update.effective_user.id,
+            chat_id=page.chat_id,
+            verdict=verdict,
+            question=page.question,
+            answered=page.answered,
+            passages=[{**render.passage_json(h), "chunk_id": h.chunk.chunk_id} for h in page.hits],
+        )
+    )
+    await query.answer(render.feedback_thanks())

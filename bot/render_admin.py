@@ -1,0 +1,139 @@
+"""Every word an admin reads: reload progress and summary, /status, upload replies, as Telegram
+HTML within Telegram's limits (the rules of ``bot.render`` hold here too)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .render import MESSAGE_LIMIT, esc, visible_length
+from .service import ReloadReport, StatusFacts
+from .uploads import MAX_UPLOAD_BYTES, NOT_TEXT, TOO_LARGE, WRONG_TYPE
+
+
+def reload_running_message() -> str:
+    return "Đang nạp lại kho bài viết rồi; kết quả sẽ báo trong tin nhắn tiến độ."
+
+
+def reload_running_alert() -> str:
+    return "Đang nạp lại rồi."
+
+
+PROGRESS_CELLS = 10  # width of the embedding progress bar
+
+
+def reload_progress_message(stage: str, done: int = 0, total: int = 0) -> str:
+    if stage == "embedding" and total:
+        filled = round(PROGRESS_CELLS * done / total)
+        bar = "▓" * filled + "░" * (PROGRESS_CELLS - filled)
+        return f"⏳ Đang nạp lại kho bài viết…\nNhúng đoạn văn mới: {bar} {done}/{total}"
+    if stage == "loading":
+        return "⏳ Đang nạp lại kho bài viết…\nĐang chuyển sang chỉ mục mới."
+    return "⏳ Đang nạp lại kho bài viết…\nĐang đọc các tệp trong kho."
+
+
+def _names(items: list[str], limit: int = 10) -> str:
+    shown = ", ".join(esc(x) for x in items[:limit])
+    return shown + (f" và {len(items) - limit} tệp khác" if len(items) > limit else "")
+
+
+def reload_summary_message(report: ReloadReport, limit: int = MESSAGE_LIMIT) -> str:
+    if report.error:
+        return "❌ Nạp lại thất bại; bot vẫn trả lời bằng chỉ mục cũ.\n" f"Lý do: {esc(_reload_error(report))}"
+    report = report.summary
+    lines = [
+        f"✅ Đã nạp lại kho bài viết ({report.seconds:.1f} giây).",
+        f"Thêm mới: {len(report.added)} · Thay đổi: {len(report.changed)} · Xóa: {len(report.removed)} · "
+        f"Không đổi: {report.unchanged} · Lỗi: {len(report.failed)}",
+        f"Đoạn văn đã nhúng: {report.chunks_embedded}. Chỉ mục hiện có {report.documents} bài, {report.chunks} đoạn.",
+    ]
+    for label, items in (("Thêm mới", report.added), ("Thay đổi", report.changed), ("Xóa", report.removed)):
+        if items:
+            lines.append(f"{label}: {_names(items)}")
+    problems = [("Lỗi", p) for p in report.failed] + [("Bỏ qua", p) for p in report.skipped]
+    blocks = [f"• {label} <code>{esc(p.path)}</code>: {esc(p.reason)}" for label, p in problems]
+    text = "\n".join(lines)
+    for i, block in enumerate(blocks):
+        more = f"\n… và {len(blocks) - i} vấn đề khác"
+        if visible_length(text + "\n" + block + more) > limit:
+            return text + more
+        text += "\n" + block
+    return text
+
+
+def _reload_error(report: ReloadReport) -> str:
+    return f"lỗi không mong đợi ({report.error})" if report.unexpected else report.error
+
+
+def duration(seconds: float) -> str:
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} ngày {hours} giờ"
+    if hours:
+        return f"{hours} giờ {minutes} phút"
+    if minutes:
+        return f"{minutes} phút {secs} giây"
+    return f"{secs} giây"
+
+
+def _when(iso: str | None) -> str:
+    if not iso:
+        return "?"
+    try:
+        return datetime.fromisoformat(iso).strftime("%d/%m/%Y %H:%M:%S %Z").strip()
+    except ValueError:
+        return iso
+
+
+def status_message(s: StatusFacts) -> str:
+    lines = ["<b>Tình trạng bot</b>"]
+    if s.stats:
+        lines.append(f"Bài viết: {s.stats.documents} · Đoạn văn: {s.stats.chunks}")
+    else:
+        lines.append("Chưa có chỉ mục.")
+    lines.append(f"Mô hình nhúng: <code>{esc(s.model or '?')}</code>")
+    lines.append(f"Chỉ mục dựng lúc: {esc(_when(s.stats.built_at if s.stats else None))}")
+    if s.last_reload is None:
+        lines.append("Lần nạp lại gần nhất: chưa có từ khi khởi động.")
+    else:
+        r = s.last_reload
+        when = r.finished_at.strftime("%d/%m/%Y %H:%M:%S %Z").strip()
+        if r.error:
+            lines.append(f"Lần nạp lại gần nhất ({when}): thất bại: {esc(_reload_error(r))}")
+        else:
+            r = r.summary
+            lines.append(
+                f"Lần nạp lại gần nhất ({when}): thêm {len(r.added)}, đổi {len(r.changed)}, xóa {len(r.removed)}, "
+                f"không đổi {r.unchanged}, lỗi {len(r.failed)}; {r.chunks_embedded} đoạn nhúng, {r.seconds:.1f} giây."
+            )
+    if s.reloading:
+        lines.append("Đang nạp lại kho bài viết…")
+    lines.append(f"Thời gian hoạt động: {duration(s.uptime_seconds)}")
+    lines.append(f"Câu hỏi đã trả lời từ khi khởi động: {s.questions} (có kết quả: {s.answered})")
+    return "\n".join(lines)
+
+
+def upload_saved_message(name: str, original: str | None, clash: str | None, same: bool) -> str:
+    if same:
+        return f"Tệp <code>{esc(name)}</code> đã có trong kho với cùng nội dung; không cần nạp lại."
+    text = f"Đã lưu <code>{esc(name)}</code> vào kho bài viết."
+    if original and original != name and not clash:
+        text += f" (Tên gốc <code>{esc(original)}</code> đã được đổi cho an toàn.)"
+    if clash:
+        text += (
+            f"\n⚠️ Kho đã có tệp <code>{esc(clash)}</code> với nội dung khác; tệp cũ được giữ nguyên, "
+            "tệp mới lưu dưới tên trên. Hãy xóa một trong hai nếu đó là cùng một bài."
+        )
+    return text + "\nBấm «Nạp lại ngay» để bot trả lời được từ bài mới."
+
+
+def upload_refused_message(reason: str, suffixes: set[str]) -> str:
+    """Why an upload was not saved (``reason`` from ``bot.uploads``)."""
+    why = {
+        WRONG_TYPE: f"chỉ nhận tệp {', '.join(sorted(suffixes))}.",
+        TOO_LARGE: f"tệp lớn hơn {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
+        NOT_TEXT: "tệp không phải văn bản UTF-8.",
+    }[reason]
+    return f"Không lưu tệp: {esc(why)}"

