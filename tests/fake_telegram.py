@@ -226,6 +226,8 @@ class FakeTelegram:
         self.injected: dict[str, list[ApiError]] = {}
         self.closed = False
         self._queued: dict[int, int] = {}
+        self.last_update_id = 0  # the newest update queued for the bot
+        self.confirmed_update_id = 0  # the newest update the bot has confirmed having taken
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -270,7 +272,10 @@ class FakeTelegram:
 
         self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, name="fake-telegram", daemon=True)
+        # A short poll interval: shutdown() waits up to one interval, and every test stops a server.
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-telegram", daemon=True
+        )
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -341,7 +346,11 @@ class FakeTelegram:
         deadline = time.monotonic() + min(float(params.get("timeout") or 0), 5.0)
         with self.lock:
             if offset:
+                # Asking from ``offset`` on confirms every earlier update: the updater has put
+                # them all into the Application's queue before it polls again.
                 self.updates = [u for u in self.updates if u["update_id"] >= offset]
+                self.confirmed_update_id = max(self.confirmed_update_id, offset - 1)
+                self.lock.notify_all()
             while not self.updates and not self.closed and time.monotonic() < deadline:
                 self.lock.wait(max(0.0, deadline - time.monotonic()))
             return self.updates[:limit]
@@ -448,7 +457,7 @@ class FakeTelegram:
 
     def _push(self, update: dict) -> dict:
         with self.lock:
-            update["update_id"] = next(self._update_ids)
+            update["update_id"] = self.last_update_id = next(self._update_ids)
             self.updates.append(update)
             self.lock.notify_all()
         return update
@@ -534,6 +543,12 @@ class FakeTelegram:
                     raise TimeoutError("the bot did not do what the test waited for")
                 self.lock.wait(left)
 
+    def wait_taken(self, timeout: float = 30.0) -> None:
+        """Block until the bot has taken (and confirmed) every update queued so far."""
+        with self.lock:
+            last = self.last_update_id
+        self.wait(lambda: self.confirmed_update_id >= last, timeout)
+
     def messages_since(self, seq: int, chat_id: int | None = None) -> list[Sent]:
         """Messages the bot sent (successfully) after ``seq``, oldest first, as they are now."""
         out = []
@@ -601,6 +616,27 @@ class RunningBot:
         await self.app.shutdown()
         if self.app.post_shutdown:
             await self.app.post_shutdown(self.app)
+
+    async def _idle(self, checks: int) -> None:
+        import asyncio
+
+        app, quiet = self.app, 0
+        while quiet < checks:
+            # Every update put into the queue is marked done only once its handlers returned.
+            await app.update_queue.join()
+            if app.update_queue.empty() and app.update_processor.current_concurrent_updates == 0:
+                quiet += 1
+            else:
+                quiet = 0
+            await asyncio.sleep(0.01)
+
+    def wait_idle(self, fake: FakeTelegram, timeout: float = 30.0, checks: int = 3) -> None:
+        """Block until the bot has handled everything ``fake`` queued for it: every update taken
+        by the updater, and the Application idle (empty queue, no update being processed) for
+        ``checks`` looks in a row. Work a handler left running in the background (a reload) is
+        not waited for."""
+        fake.wait_taken(timeout)
+        self._run(self._idle(checks), timeout)
 
     def start(self) -> RunningBot:
         self.thread.start()

@@ -1,19 +1,23 @@
 """The bot end to end: the real Application long-polls a fake Bot API server over loopback HTTP,
-with real retrieval over a real index and real SQLite feedback. One bot serves the whole module;
-each test plays its own users so they do not share rate limits or state."""
+with real retrieval over a real index and real SQLite feedback. The corpus and its index are built
+once for the module; every test gets its own copy of both, its own fake Telegram, service and
+bot, so tests share no state and pass in any order."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-import bot.app as app_module
+import bot.admin as admin_module
 from bot.app import build_application
 from bot.feedback import FeedbackStore
 from bot.service import QAService
+from retrieval.config import Config
+from retrieval.indexer import index_corpus
 
 from .conftest import SAMPLE, make_config
 from .fake_telegram import BOT_USER, TOKEN, FakeTelegram, RunningBot
@@ -102,16 +106,43 @@ def jsonl(records: list[dict]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
 
 
+@dataclass
+class Env:
+    fake: FakeTelegram
+    bot: RunningBot
+    cfg: Config
+    service: QAService
+    corpus: Path
+    feedback: FeedbackStore
+    tmp: Path
+
+    def wait_idle(self) -> None:
+        """Until the bot has handled every update sent so far (no timing guesses)."""
+        self.bot.wait_idle(self.fake)
+
+
 @pytest.fixture(scope="module")
-def env(tmp_path_factory, e5):
-    tmp = tmp_path_factory.mktemp("bot")
+def built(tmp_path_factory, e5) -> tuple[Path, Path]:
+    """The corpus folder and its index, embedded once for the module: (corpus, index)."""
+    tmp = tmp_path_factory.mktemp("bot-built")
     corpus = tmp / "corpus"
     corpus.mkdir()
     shutil.copy(SAMPLE, corpus / SAMPLE.name)
     (corpus / "tin-ngan.jsonl").write_text(jsonl(SHORT_NEWS), encoding="utf-8")
+    cfg = make_config(tmp, corpus)
+    index_corpus(cfg, e5)
+    return corpus, cfg.index.path
+
+
+@pytest.fixture
+def env(built, tmp_path, e5):
+    """A bot of the test's own over a copy of the module's corpus and index."""
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(built[0], corpus)
+    shutil.copytree(built[1], index)
     fake = FakeTelegram().start()
     cfg = make_config(
-        tmp,
+        tmp_path,
         corpus,
         telegram={
             "base_url": fake.base_url,
@@ -121,14 +152,19 @@ def env(tmp_path_factory, e5):
             "rate_limit_per_minute": 5,
         },
     )
+    assert cfg.index.path == index
     service = QAService(cfg, e5)
-    service.open()
-    feedback = FeedbackStore(tmp / "feedback.sqlite")
-    bot = RunningBot(build_application(cfg, service, TOKEN, feedback=feedback)).start()
-    yield type("Env", (), {"fake": fake, "cfg": cfg, "service": service, "corpus": corpus, "feedback": feedback, "tmp": tmp})
-    bot.stop()
-    service.close()
-    fake.stop()
+    feedback = FeedbackStore(tmp_path / "feedback.sqlite")
+    bot = None
+    try:
+        service.open(build_if_missing=False)  # loads the copied index; embeds nothing
+        bot = RunningBot(build_application(cfg, service, TOKEN, feedback=feedback)).start()
+        yield Env(fake, bot, cfg, service, corpus, feedback, tmp_path)
+    finally:
+        if bot is not None:
+            bot.stop()
+        service.close()
+        fake.stop()
 
 
 def ask(fake: FakeTelegram, user: int, text: str, chat: int | None = None, reply_to=None):
@@ -202,6 +238,7 @@ def test_group_chatter_is_ignored_mentions_and_replies_are_answered(env):
     seq2, reply = ask(fake, 204, f"@{BOT_USER['username']} {WHERE}", chat=GROUP)
     assert DATELINE in reply[0].text
     assert reply[0].reply_to == fake.updates_message_id(seq2)  # quotes the mention, not the chatter
+    env.wait_idle()  # the chatter is handled too, and got nothing
     assert len(fake.messages_since(seq, GROUP)) == len(reply)
     # A reply to the bot's message is addressed to it too.
     _, again = ask(fake, 205, "Cầu Tứ Liên dài bao nhiêu km?", chat=GROUP, reply_to=reply[-1])
@@ -220,10 +257,11 @@ def test_user_not_allowed_gets_one_refusal_with_their_id(env):
     assert MAIN_TITLE not in msg.text and DATELINE not in msg.text and not msg.buttons()
     seq2 = fake.user_message(OUTSIDER, "/help")
     fake.user_message(OUTSIDER, "/status")
-    # The refusal is not repeated; a later allowed user's answer shows the bot has moved on.
-    ask(fake, 207, WHERE)
+    fake.user_message(OUTSIDER, "Cầu Tứ Liên dài bao nhiêu km?")
+    env.wait_idle()  # all three handled: whatever they were going to send is sent
     assert fake.messages_since(seq2, OUTSIDER) == []
     assert len(fake.messages_since(seq, OUTSIDER)) == 1
+    assert fake.rejected(seq) == []
 
 
 def test_non_admin_cannot_reload_or_see_status(env):
@@ -235,7 +273,7 @@ def test_non_admin_cannot_reload_or_see_status(env):
 
 
 def test_admin_reload_makes_new_article_answerable_while_answering_throughout(env, monkeypatch):
-    monkeypatch.setattr(app_module, "PROGRESS_EVERY", 0.3)  # see several progress edits in a short reload
+    monkeypatch.setattr(admin_module, "PROGRESS_EVERY", 0.3)  # see several progress edits in a short reload
     fake = env.fake
     _, before = ask(fake, 210, SOLAR_Q)
     assert SOLAR_TITLE not in before[0].text
@@ -331,9 +369,10 @@ def test_more_button_pages_and_feedback_is_stored(env):
     mine = [r for r in rows if r.user_id in (220, 221)]
     assert [(r.user_id, r.verdict) for r in mine] == [(220, "up"), (221, "down")]
     assert mine[0].question == question and mine[0].answered
-    assert [p.rank for p in mine[0].passages] == [1, 2, 3]
-    assert mine[0].passages[0].quote and mine[0].passages[0].title in shown
-    assert mine[1].passages[0].rank == 4
+    assert [p["rank"] for p in mine[0].passages] == [1, 2, 3]
+    assert mine[0].passages[0]["quote"] and mine[0].passages[0]["title"] in shown
+    assert mine[0].passages[0]["chunk_id"] > 0 and len(mine[0].passages[0]["highlight"]) == 2
+    assert mine[1].passages[0]["rank"] == 4
     # A second vote on the same answer replaces the first.
     seq, query_id = fake.press(220, last, dict(last.buttons())["👎"])
     fake.wait(lambda: fake.callback_answers.get(query_id))
@@ -345,11 +384,13 @@ def test_rate_limit_answers_politely_once(env):
     seq = fake.user_message(230, WHERE)
     for _ in range(6):
         fake.user_message(230, WHERE)
-    fake.wait(lambda: len([m for m in fake.messages_since(seq, 230) if m.buttons()]) == 5)
-    polite = fake.wait_message(seq, 230, lambda s: "hỏi hơi nhanh" in s.text)
-    time.sleep(1.0)
+    env.wait_idle()  # all seven handled: nothing more is coming
     msgs = fake.messages_since(seq, 230)
-    assert len(msgs) == 6 and polite in msgs
+    answers = [m for m in msgs if m.buttons()]
+    polite = [m for m in msgs if "hỏi hơi nhanh" in m.text]
+    assert len(answers) == 5 and all(DATELINE in m.text for m in answers)
+    assert len(polite) == 1 and not polite[0].buttons()
+    assert len(msgs) == 6
 
 
 def test_retry_after_and_network_errors_are_retried(env):
