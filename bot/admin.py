@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from retrieval.ingest import SUFFIXES
+from retrieval.ingest import SUFFIXES, read_files
 
 from . import render_admin
 from .access import gate_admin
@@ -102,7 +102,9 @@ async def document_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     saved = await asyncio.to_thread(save_upload, state.cfg.corpus.path, doc.file_name, data)
     log.info("admin %s uploaded %s as %s", update.effective_user.id, doc.file_name, saved.name)
+    # What the page will become, so a page of an unfamiliar layout is caught before a reload.
+    [read] = await asyncio.to_thread(read_files, [state.cfg.corpus.path / saved.name])
     await message.reply_text(
-        render_admin.upload_saved_message(saved.name, doc.file_name, saved.clash, saved.same),
+        render_admin.upload_saved_message(saved.name, doc.file_name, saved.clash, saved.same, read),
         reply_markup=None if saved.same else reload_keyboard(),
     )

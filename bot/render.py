@@ -162,6 +162,34 @@ def answer_json(answer: Answer) -> dict:
     }
 
 
+def document_line(doc) -> str:
+    """"Title (28/12/2023 · TTXVN · Diệp Trương)": one document as a page became it."""
+    extra = " · ".join(x for x in (display_date(doc.date), doc.source, doc.author) if x)
+    return f"{doc.title} ({extra})" if extra else doc.title
+
+
+def inspect_lines(read) -> list[str]:
+    """``qabot inspect``: the documents a file became, every line left out with its reason, and
+    whether the layout was understood."""
+    lines = [f"== {read.path}"]
+    lines += [f"  could not read: {p.path}: {p.reason}" for p in read.problems]
+    if read.reading is None:
+        return lines
+    if read.reading.uncertain:
+        lines.append(f"  UNCERTAIN: {read.reading.uncertain}")
+    for doc in read.reading.documents:
+        body = [ln for ln in doc.text.split("\n") if ln]
+        lines.append(f"  document {doc.doc_id}: {document_line(doc)}")
+        if doc.url:
+            lines.append(f"    url: {doc.url}")
+        lines.append(f"    {len(body)} paragraphs; first: {body[0][:120] if body else ''}")
+        if len(body) > 1:
+            lines.append(f"    last: {body[-1][:120]}")
+    for d in read.reading.dropped:
+        lines.append(f"  dropped line {d.line} ({d.reason}): {d.text[:120]}")
+    return lines
+
+
 # --- answers in the chat -------------------------------------------------------------------------
 
 

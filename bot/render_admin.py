@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .render import MESSAGE_LIMIT, esc, visible_length
+from retrieval.ingest import FileReading
+
+from .render import MESSAGE_LIMIT, display_date, esc, visible_length
 from .service import ReloadReport, StatusFacts
 from .uploads import MAX_UPLOAD_BYTES, NOT_TEXT, TOO_LARGE, WRONG_TYPE
 
@@ -19,6 +21,7 @@ def reload_running_alert() -> str:
 
 
 PROGRESS_CELLS = 10  # width of the embedding progress bar
+UPLOAD_DOCS_SHOWN = 10  # documents listed in an upload reply
 
 
 def reload_progress_message(stage: str, done: int = 0, total: int = 0) -> str:
@@ -50,6 +53,8 @@ def reload_summary_message(report: ReloadReport, limit: int = MESSAGE_LIMIT) -> 
         if items:
             lines.append(f"{label}: {_names(items)}")
     problems = [("Lỗi", p) for p in report.failed] + [("Bỏ qua", p) for p in report.skipped]
+    # Indexed from a best guess: an admin should look at these pages (qabot inspect).
+    problems += [("Chưa rõ bố cục", p) for p in report.uncertain]
     blocks = [f"• {label} <code>{esc(p.path)}</code>: {esc(p.reason)}" for label, p in problems]
     text = "\n".join(lines)
     for i, block in enumerate(blocks):
@@ -115,7 +120,7 @@ def status_message(s: StatusFacts) -> str:
     return "\n".join(lines)
 
 
-def upload_saved_message(name: str, original: str | None, clash: str | None, same: bool) -> str:
+def upload_saved_message(name: str, original: str | None, clash: str | None, same: bool, read: FileReading | None = None) -> str:
     if same:
         return f"Tệp <code>{esc(name)}</code> đã có trong kho với cùng nội dung; không cần nạp lại."
     text = f"Đã lưu <code>{esc(name)}</code> vào kho bài viết."
@@ -126,7 +131,32 @@ def upload_saved_message(name: str, original: str | None, clash: str | None, sam
             f"\n⚠️ Kho đã có tệp <code>{esc(clash)}</code> với nội dung khác; tệp cũ được giữ nguyên, "
             "tệp mới lưu dưới tên trên. Hãy xóa một trong hai nếu đó là cùng một bài."
         )
+    if read is not None:
+        text += _reading_lines(read)
     return text + "\nBấm «Nạp lại ngay» để bot trả lời được từ bài mới."
+
+
+def _reading_lines(read: FileReading) -> str:
+    """What the saved file will become: its documents (title, date), or why it cannot be read."""
+    if read.reading is None:
+        reasons = "; ".join(p.reason for p in read.problems)
+        return f"\n❌ Không đọc được tệp: {esc(reasons)}"
+    docs = read.reading.documents
+    lines = [f"\nTệp sẽ thành {len(docs)} bài:"]
+    for doc in docs[:UPLOAD_DOCS_SHOWN]:
+        when = display_date(doc.date) or "không rõ ngày"
+        lines.append(f"• <b>{esc(_short(doc.title))}</b> ({esc(when)})")
+    if len(docs) > UPLOAD_DOCS_SHOWN:
+        lines.append(f"… và {len(docs) - UPLOAD_DOCS_SHOWN} bài khác")
+    if read.reading.uncertain:
+        lines.append(f"⚠️ Bố cục trang chưa rõ ({esc(read.reading.uncertain)}); hãy kiểm tra bằng <code>qabot inspect</code>.")
+    if read.problems:
+        lines.append(f"Bỏ qua {len(read.problems)} dòng lỗi.")
+    return "\n".join(lines)
+
+
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def upload_refused_message(reason: str, suffixes: set[str]) -> str:

@@ -43,6 +43,7 @@ class IndexSummary:
     unchanged: int = 0
     failed: list[FileProblem] = field(default_factory=list)  # files or lines that could not be read
     skipped: list[FileProblem] = field(default_factory=list)  # files of a type we do not read
+    uncertain: list[FileProblem] = field(default_factory=list)  # pages indexed from a best guess
     chunks_embedded: int = 0
     documents: int = 0
     chunks: int = 0
@@ -138,7 +139,7 @@ def index_corpus(
     t0 = time.monotonic()
     corpus = load_corpus(cfg.corpus.path)
     summary = build_index(corpus.documents, cfg, embedder, rebuild=rebuild, progress=progress, on_embedded=on_embedded)
-    summary.failed, summary.skipped = corpus.failed, corpus.skipped
+    summary.failed, summary.skipped, summary.uncertain = corpus.failed, corpus.skipped, corpus.uncertain
     summary.seconds = time.monotonic() - t0
     return summary
 

@@ -422,6 +422,8 @@ def test_admin_uploads_an_article_safely_and_reloads_from_the_button(env):
     seq = fake.user_message(ADMIN, document=doc)
     reply = fake.wait_message(seq, ADMIN)
     assert "hội-báo.txt" in reply.text and dict(reply.buttons()).get("Nạp lại ngay") == "reload"
+    # The reply says what the page will become: its document's title and date.
+    assert "Tệp sẽ thành 1 bài" in reply.text and "Khai mạc Hội báo toàn quốc năm 2024 (15/03/2024)" in reply.text
     assert (env.corpus / "hội-báo.txt").read_bytes() == data
     assert not (env.tmp / "etc").exists()
 

@@ -78,3 +78,20 @@ def test_eval_compares_variants_on_our_cases_as_json(tmp_path):
     assert not (tmp_path / ".qabot" / "index").exists()  # the live index is never touched
     bad = qabot("eval", str(tmp_path / "nothing.jsonl"), cwd=tmp_path)
     assert bad.returncode == 2 and "no such dataset" in bad.stderr
+
+
+def test_inspect_shows_documents_and_every_dropped_line_with_its_reason(tmp_path):
+    page = tmp_path / "tin.txt"
+    page.write_text(
+        "Trang chủ | Thời sự | Giao thông\nKhởi công cầu Thủ Thiêm 4 nối TP Thủ Đức với quận 7\n"
+        "Thứ tư, 6/3/2024, 14:20 (GMT+7)\nTTO - Sáng 6/3, TP.HCM khởi công cầu Thủ Thiêm 4.\n"
+        "Ý kiến (1)\nCầu này chắc phải 10 năm nữa mới xong.\n",
+        encoding="utf-8",
+    )
+    out = qabot("inspect", str(page), "--config", str(REPO / "config.yaml"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Khởi công cầu Thủ Thiêm 4 nối TP Thủ Đức với quận 7 (06/03/2024 · TTO)" in out.stdout
+    assert "dropped line 1 (navigation): Trang chủ | Thời sự | Giao thông" in out.stdout
+    assert "dropped line 6 (comments): Cầu này chắc phải 10 năm nữa mới xong." in out.stdout
+    missing = qabot("inspect", str(tmp_path / "khong-co.txt"), "--config", str(REPO / "config.yaml"), cwd=tmp_path)
+    assert missing.returncode == 2 and "no such file" in missing.stderr

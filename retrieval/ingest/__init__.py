@@ -10,28 +10,33 @@ article a line) and ``folder`` (walking the corpus folder).
 """
 
 from .dates import find_date, iso_date
-from .folder import PAGE_SUFFIXES, SUFFIXES, find_boilerplate, load_corpus
-from .html import html_to_page, parse_html
+from .folder import PAGE_SUFFIXES, SUFFIXES, FileReading, find_boilerplate, load_corpus, read_files
+from .html import parse_html, read_html
 from .jsonl import RecordError, document_from_record, parse_jsonl
-from .pages import is_chrome, parse_page
-from .records import Corpus, Document, FileProblem, ParseError
+from .pages import is_chrome, parse_page, read_page
+from .records import Corpus, Document, DroppedLine, FileProblem, PageReading, ParseError
 
 __all__ = [
     "PAGE_SUFFIXES",
     "SUFFIXES",
     "Corpus",
     "Document",
+    "DroppedLine",
     "FileProblem",
+    "FileReading",
+    "PageReading",
     "ParseError",
     "RecordError",
     "document_from_record",
     "find_boilerplate",
     "find_date",
-    "html_to_page",
     "is_chrome",
     "iso_date",
     "load_corpus",
     "parse_html",
     "parse_jsonl",
     "parse_page",
+    "read_files",
+    "read_html",
+    "read_page",
 ]

@@ -1,35 +1,27 @@
 """Plain-text pages (.txt/.md): a scraped page or a plain article in, its ``Document`` records out.
 
-Scraped news pages arrive with page chrome (share widgets, menus, the publisher's footer) and,
-after the byline, the teaser of a *different* story: the chrome is dropped, and the teaser
-becomes a document of its own.
+Scraped news pages arrive with page furniture around the article: menus and breadcrumbs, date
+stamps, share widgets, captions, tags, reader comments, related-story lists, the publisher's
+footer, and (on wire-service pages) after the byline the teaser of a *different* story. Each
+line's role comes from what the line is (``retrieval.ingest.roles``); the page is then read top
+to bottom: the headline is the first line that reads like one, nothing after a comments, related
+stories or footer marker is the article, and a teaser after the byline becomes its own document.
+Every line left out is kept in the ``PageReading`` with its reason (``qabot inspect`` shows them).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
 from ..text import clean_whitespace
-from .dates import find_date
-from .records import Document, ParseError
+from .dates import find_date, stamp_date
+from .records import Document, DroppedLine, PageReading, ParseError
+from .roles import AGENCY_BYLINE, AUTHOR_CREDIT, BODY, BYLINE, CAPTION, DATELINE, RELATED, SECTION_ENDS, URL, is_sentence, role_of, url_in, word_count
 
-# --- page chrome -------------------------------------------------------------------------------
+log = logging.getLogger(__name__)
 
-_CHROME = [
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"^(chia sẻ|share|chia sẻ bài viết|gửi bài viết|in bài( viết)?|bình luận|lưu)\s*:?(\s*(facebook|twitter|zalo|email|in)\b.*)?$",
-        r"^các đơn vị thông tin của\b",
-        r"\brao vặt\s*$",
-        r"^(tin|bài) (liên quan|cùng chuyên mục|mới nhất|đọc nhiều)\s*:?$",
-        r"^(xem thêm|đọc thêm|từ khóa|từ khoá|tags?|chủ đề)\s*:",
-        r"^(xem thêm|đọc thêm|từ khóa|từ khoá|tags?|chủ đề|trang chủ|quay lại|lên đầu trang)\s*$",
-        r"^(bản quyền|copyright|©)",
-        r"^(theo dõi|follow)\b.{0,40}\b(facebook|zalo|youtube|google news|tiktok)\b",
-        r"^(quảng cáo|advertisement)\s*$",
-    )
-]
 # "Diệp Trương (TTXVN)", "Nhóm PV (VOV)", "Minh Anh (Báo Nhân Dân)": a name, every word
 # capitalised, with the agency in brackets. A photo caption such as "Thủ tướng phát biểu (ảnh
 # trái)" fails the capitalisation or the agency shape.
@@ -46,20 +38,38 @@ _SOURCE_LINE = re.compile(r"^(?:nguồn\s*:|theo)\s*(?P<source>[^\n.,;:!?]{2,60}
 # A teaser after the byline is a headline and a lead, a handful of lines; more than this after a
 # byline-like line means it was not the byline.
 _MAX_TEASER_LINES = 8
-_URL_LINE = re.compile(r"^(url\s*:\s*)?(?P<url>https?://\S+)$", re.IGNORECASE)
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
+# The name alone at the end of an article ("Minh Anh", "Thanh Hà - Quốc Tuấn"): a few capitalised
+# words, no punctuation or digits.
+_MAX_NAME_CHARS = 40
+_MAX_MASTHEAD_WORDS = 5
+_NAME_LINE = re.compile(r"^[A-ZĐÀ-Ỹ][\wÀ-ỹ]*(?:\s*(?:-|–|,|và)?\s*[A-ZĐÀ-Ỹ][\wÀ-ỹ]*){1,5}$")
+# A source named before the first sentence, cut from the quote: "TTO - ", "PLO- ", "VOV.VN - ",
+# "(Dân trí) - ", "Hà Nội, 14/3 (TTXVN) - " (place and date go too: the date is in the metadata).
+_SOURCE_PREFIX = re.compile(
+    r"^(?:(?:[^\W\d_][^\W\d_ .]*(?:[ .]+[^\W\d_]+){0,3}\s*(?:,\s*(?:ngày\s+)?\d{1,2}\s*/\s*\d{1,2}(?:\s*/\s*\d{4})?)?\s*)?"
+    r"\((?P<paren>[A-ZĐ][^()\n]{1,29})\)|(?P<code>[A-ZĐ]{2,8}(?:\.(?:VN|vn|Vn))?))\s*[-–—]\s*"
+)
+# A line this short before a headline-like line is a section label or the site's name.
+_MIN_HEADLINE_WORDS = 4
+# A "headline" longer than this that ends with a full stop is a body sentence: the page has no
+# headline line we could find.
+_MAX_HEADLINE_WORDS = 20
+# An article body shorter than this, with no full sentence, is probably not what we think it is.
+_MIN_BODY_WORDS = 30
 
 
 def is_chrome(line: str) -> bool:
     """A line of page furniture rather than article text."""
-    return any(p.search(line) for p in _CHROME)
+    return role_of(line) != BODY
 
 
-def _dedupe_consecutive(lines: list[str]) -> list[str]:
+def _dedupe_consecutive(lines: list[str], removed: list[str]) -> list[str]:
     out: list[str] = []
     last = None
     for line in lines:
         if line and line == last:
+            removed.append(line)
             continue
         out.append(line)
         if line:
@@ -78,6 +88,7 @@ class _Story:
     lines: list[str]
     author: str | None = None
     source: str | None = None
+    byline: str | None = None  # the line author and source were read from
 
 
 def _split_stories(lines: list[str]) -> list[_Story]:
@@ -94,6 +105,7 @@ def _split_stories(lines: list[str]) -> list[_Story]:
         if m:
             stories[-1].author = m["author"].strip()
             stories[-1].source = m["source"].strip()
+            stories[-1].byline = line
             tail = rest[i + 1 :]
             teaser_lines = [ln for ln in tail if ln]
             if teaser_lines:
@@ -105,41 +117,179 @@ def _split_stories(lines: list[str]) -> list[_Story]:
     return stories
 
 
-def parse_page(text: str, path: str, boilerplate: frozenset[str] = frozenset()) -> list[Document]:
-    """A scraped page or a plain article (.txt/.md): its article, plus any teaser as its own doc."""
+def _headline_index(lines: list[str]) -> int | None:
+    """Index of the headline: the first line, unless it is a short label (a section name, the
+    site's name) followed by a line that reads like a headline (several words, no full stop)."""
+    filled = [i for i, line in enumerate(lines) if line]
+    for k, i in enumerate(filled):
+        nxt = lines[filled[k + 1]] if k + 1 < len(filled) else None
+        if word_count(lines[i]) >= _MIN_HEADLINE_WORDS or nxt is None:
+            return i
+        if word_count(nxt) < _MIN_HEADLINE_WORDS or nxt.rstrip().endswith((".", "!", "?", "…")):
+            return i
+    return None
+
+
+def _masthead(lines: list[str]) -> str | None:
+    """The site's name printed above the headline ("Báo Thanh Niên", "DI SẢN VIỆT - Tạp chí văn
+    hóa"), as the source of a page that names none closer to its text."""
+    for line in lines[:1]:
+        name = re.split(r"\s+[-–|]\s+", line)[0].strip()
+        if 0 < word_count(name) <= _MAX_MASTHEAD_WORDS:
+            return name
+    return None
+
+
+def _cut_source_prefix(lines: list[str]) -> str | None:
+    """Cut a source lead-in ("TTO - ", "(Dân trí) - ") from the first line; the source named."""
+    for i, line in enumerate(lines):
+        if not line:
+            continue
+        m = _SOURCE_PREFIX.match(line)
+        if m is None or m.end() >= len(line):
+            return None
+        lines[i] = line[m.end() :]
+        return (m["paren"] or m["code"]).strip()
+    return None
+
+
+def _take_author(lines: list[str], dropped: list[str]) -> str | None:
+    """A bare name as the story's last (or first) line: the author's."""
+    author = None
+    filled = [i for i, line in enumerate(lines) if line]
+    # Last line first: most outlets sign at the end; some print the name under the headline.
+    for i in (filled[-1], filled[0]) if len(filled) > 1 else ():
+        line = lines[i]
+        if author is None and len(line) <= _MAX_NAME_CHARS and _NAME_LINE.match(line) and not is_sentence(line):
+            author = line
+            dropped.append(line)
+            lines[i] = ""
+    return author
+
+
+def read_page(text: str, path: str, boilerplate: frozenset[str] = frozenset()) -> PageReading:
+    """A scraped page or a plain article (.txt/.md): its article, plus any teaser as its own
+    document, and every line left out with its reason."""
     text = clean_whitespace(text)
     if not text:
         raise ParseError("empty file")
-    lines = [ln for ln in text.split("\n") if not (ln and (is_chrome(ln) or ln in boilerplate))]
+    dropped: list[DroppedLine] = []
     url = source_line = None
-    kept = []
-    for ln in lines:
-        if url is None and (m := _URL_LINE.match(ln)):
-            url = m["url"]
+    stamps: list[str] = []
+    agency_bylines: list[tuple[int, re.Match]] = []
+    kept: list[str] = []
+    where: dict[str, int] = {}  # line text -> line number, for reporting what a later step drops
+    ended = None
+    box_wants_headline = True  # inside a related-stories box: a headline comes next, not its lead
+    for n, line in enumerate(text.split("\n"), start=1):
+        if not line:
+            kept.append(line)
             continue
-        if source_line is None and (m := _SOURCE_LINE.match(ln)):
+        where.setdefault(line, n)
+        if ended is not None:
+            role = role_of(line)
+            statement = line.rstrip("”\"' ").endswith((".", "…"))  # a lead or article sentence, not a headline
+            if ended == RELATED and role == BODY and box_wants_headline and statement:
+                # A sentence where the box's next headline would be: the box sat inside the
+                # article (headline + lead items), and the article goes on.
+                ended = None
+            else:
+                ended = role if role in SECTION_ENDS else ended  # comments, then related stories, then the footer
+                if ended == RELATED and role == BODY:
+                    box_wants_headline = statement or not box_wants_headline
+                dropped.append(DroppedLine(n, line, ended))
+                continue
+        role = role_of(line)
+        if role == BODY and line in boilerplate:
+            # Checked after the role: a "Tin liên quan" on every page still ends the article.
+            dropped.append(DroppedLine(n, line, "recurring on many pages"))
+            continue
+        if role == CAPTION and not any(kept):
+            role = BODY  # the page's first line is its title, whatever it says (scraped titles can be captions)
+        if role in SECTION_ENDS:
+            # Before any article text a "Xem nhiều" is a menu entry; after it, the article is over.
+            if any(kept):
+                ended, box_wants_headline = role, True
+            dropped.append(DroppedLine(n, line, role))
+            continue
+        if role == URL:
+            url = url or url_in(line)
+            dropped.append(DroppedLine(n, line, role))
+            continue
+        if role == DATELINE:
+            stamps.append(line)
+        if role == BYLINE:
+            agency_bylines.append((n, AGENCY_BYLINE.match(line) or AUTHOR_CREDIT.match(line)))
+        if role != BODY:
+            dropped.append(DroppedLine(n, line, role))
+            continue
+        if source_line is None and (m := _SOURCE_LINE.match(line)):
             source_line = m["source"].strip()
+            dropped.append(DroppedLine(n, line, "source"))
             continue
-        kept.append(_MD_HEADING.sub("", ln))
-    stories = _split_stories(_dedupe_consecutive(kept))
+        kept.append(_MD_HEADING.sub("", line))
+
+    uncertain = None
+    head = _headline_index(kept)
+    head_line = where.get(kept[head], 0) if head is not None else 0
+    # A "name - desk" line above the headline is the site's masthead, not a byline.
+    agency_byline = next((m for n, m in agency_bylines if n > head_line), None)
+    first_line = next(ln for ln in text.split("\n") if ln)
+    masthead = _masthead([first_line]) if head_line > where.get(first_line, 0) else None
+    for line in kept[: head or 0]:
+        if line:
+            dropped.append(DroppedLine(where.get(line, 0), line, "before the headline"))
+    repeated: list[str] = []
+    stories = _split_stories(_dedupe_consecutive(kept[head:] if head is not None else [], repeated))
+    dropped += [DroppedLine(where.get(line, 0), line, "repeated line") for line in repeated]
+    dropped += [DroppedLine(where.get(s.byline, 0), s.byline, "byline") for s in stories if s.byline]
     docs = []
     for n, story in enumerate(stories):
-        body = join_lines(story.lines)
+        lines = list(story.lines)
+        first_body = join_lines(lines)
+        prefix_source = _cut_source_prefix(lines)
+        removed: list[str] = []
+        author = story.author or (_take_author(lines, removed) if n == 0 else None)
+        if n == 0 and agency_byline is not None:
+            author = author or agency_byline["author"]
+            agency = agency_byline.groupdict().get("agency") or ""
+            prefix_source = prefix_source or agency.split("-")[0].strip() or None
+        for line in removed:
+            dropped.append(DroppedLine(where.get(line, 0), line, "author"))
+        body = join_lines(lines)
         if not body:
             continue
+        date = None
+        if n == 0 and stamps:
+            date = stamp_date(stamps[0], story.title, first_body)
         docs.append(
             Document(
                 doc_id=path if n == 0 else f"{path}#{n + 1}",
                 title=story.title,
                 text=body,
                 path=path,
-                date=find_date(story.title, body),
+                # The dateline may open the lead-in ("Hà Nội, 14/3 (TTXVN) - ") or follow it ("TTO - Sáng 6/3").
+                date=date or find_date(story.title, first_body) or find_date(story.title, body),
                 # A teaser on the same page comes from the same publisher, not the same author.
-                source=story.source or stories[0].source or source_line,
-                author=story.author,
+                source=story.source or prefix_source or stories[0].source or source_line or masthead,
+                author=author,
                 url=url if n == 0 else None,
             )
         )
     if not docs:
         raise ParseError("no article text after the title")
-    return docs
+    main = docs[0].text
+    title = docs[0].title
+    if word_count(title) > _MAX_HEADLINE_WORDS and title.endswith((".", "!", "?")):
+        uncertain = "the first line reads like a sentence, not a headline; it was taken as the title"
+    if uncertain is None and len(main.split()) < _MIN_BODY_WORDS and not any(is_sentence(ln) for ln in main.split("\n")):
+        uncertain = "very little article text"
+    for problem in [uncertain] if uncertain else []:
+        log.info("%s: %s", path, problem)
+    dropped.sort(key=lambda d: d.line)
+    return PageReading(docs, dropped, uncertain)
+
+
+def parse_page(text: str, path: str, boilerplate: frozenset[str] = frozenset()) -> list[Document]:
+    """The documents of a page (``read_page`` without the report)."""
+    return read_page(text, path, boilerplate).documents

@@ -35,10 +35,30 @@ class FileProblem:
 
 
 @dataclass
+class DroppedLine:
+    """A line of a page that is not article text, and what it was taken for."""
+
+    line: int  # 1-based, in the page's text after whitespace cleaning
+    text: str
+    reason: str  # the line's role: "navigation", "share widget", "comments", "related stories", ...
+
+
+@dataclass
+class PageReading:
+    """What one page became: its documents, every line left out with the reason, and whether the
+    layout was understood (``uncertain`` says why not; the best guess is still indexed)."""
+
+    documents: list[Document]
+    dropped: list[DroppedLine] = field(default_factory=list)
+    uncertain: str | None = None
+
+
+@dataclass
 class Corpus:
     documents: list[Document] = field(default_factory=list)
     failed: list[FileProblem] = field(default_factory=list)
     skipped: list[FileProblem] = field(default_factory=list)
+    uncertain: list[FileProblem] = field(default_factory=list)  # indexed from a best guess
 
 
 class ParseError(ValueError):
