@@ -20,7 +20,7 @@ _STAMP_WORDS = (
     r"published|updated|lúc|ngày|sáng|chiều|tối|trưa|đêm|gmt\s*[+-]\s*\d{1,2}|utc\s*[+-]?\s*\d{0,2}|"
     r"(?P<date>\d{1,2}\s*[/.-]\s*\d{1,2}(?:\s*[/.-]\s*\d{4})?|\d{4}-\d{2}-\d{2}(?:t[\d:.+-]+)?)|\d{1,2}\s*[:h]\s*\d{2}(?::\d{2})?)"
 )
-DATE_ONLY_LINE = re.compile(rf"^(?=.*\d)(?:[\s,|·•()\[\]:-]*{_STAMP_WORDS})+[\s,|·•()\[\]:-]*$", re.IGNORECASE)
+DATE_ONLY_LINE = re.compile(rf"^(?=.*\d\s*[/.-]\s*\d)(?:[\s,|·•()\[\]:-]*{_STAMP_WORDS})+[\s,|·•()\[\]:-]*$", re.IGNORECASE)
 _STAMP_DATE = re.compile(r"(?P<y1>\d{4})-(?P<m1>\d{2})-(?P<d1>\d{2})|(?P<d>\d{1,2})\s*[/.-]\s*(?P<m>\d{1,2})(?:\s*[/.-]\s*(?P<y>\d{4}))?")
 
 

@@ -52,6 +52,8 @@ _SOURCE_PREFIX = re.compile(
 )
 # A line this short before a headline-like line is a section label or the site's name.
 _MIN_HEADLINE_WORDS = 4
+# A sentence this long is article text: the headline is the headline-like line nearest above it.
+_MIN_PARAGRAPH_WORDS = 12
 # A "headline" longer than this that ends with a full stop is a body sentence: the page has no
 # headline line we could find.
 _MAX_HEADLINE_WORDS = 20
@@ -117,10 +119,25 @@ def _split_stories(lines: list[str]) -> list[_Story]:
     return stories
 
 
+def _is_paragraph(line: str) -> bool:
+    """A paragraph of article text: a full sentence of some length, ended by a full stop (a
+    headline may end in a quotation, a colon or a question mark, hardly in a full stop)."""
+    return word_count(line) >= _MIN_PARAGRAPH_WORDS and line.rstrip("”\"' )").endswith((".", "…", "!"))
+
+
 def _headline_index(lines: list[str]) -> int | None:
-    """Index of the headline: the first line, unless it is a short label (a section name, the
-    site's name) followed by a line that reads like a headline (several words, no full stop)."""
+    """Index of the headline: the nearest line above the first paragraph that reads like a
+    headline (several words, no full stop). Whatever stands above it (site name, slogan, menus
+    saved one item a line, today's date) is page furniture, however many lines it takes. A page
+    with no paragraph: its first line, unless that is a short label before a headline-like line."""
     filled = [i for i, line in enumerate(lines) if line]
+    first = next((k for k, i in enumerate(filled) if _is_paragraph(lines[i])), None)
+    if first is not None:
+        for k in range(first - 1, -1, -1):
+            line = lines[filled[k]]
+            if word_count(line) >= _MIN_HEADLINE_WORDS and not line.rstrip("”\"' ").endswith((".", "…")):
+                return filled[k]
+        return filled[0]
     for k, i in enumerate(filled):
         nxt = lines[filled[k + 1]] if k + 1 < len(filled) else None
         if word_count(lines[i]) >= _MIN_HEADLINE_WORDS or nxt is None:
@@ -175,7 +192,7 @@ def read_page(text: str, path: str, boilerplate: frozenset[str] = frozenset()) -
         raise ParseError("empty file")
     dropped: list[DroppedLine] = []
     url = source_line = None
-    stamps: list[str] = []
+    stamps: list[tuple[int, str]] = []
     agency_bylines: list[tuple[int, re.Match]] = []
     kept: list[str] = []
     where: dict[str, int] = {}  # line text -> line number, for reporting what a later step drops
@@ -208,7 +225,7 @@ def read_page(text: str, path: str, boilerplate: frozenset[str] = frozenset()) -
             role = BODY  # the page's first line is its title, whatever it says (scraped titles can be captions)
         if role in SECTION_ENDS:
             # Before any article text a "Xem nhiều" is a menu entry; after it, the article is over.
-            if any(kept):
+            if any(_is_paragraph(k) for k in kept):
                 ended, box_wants_headline = role, True
             dropped.append(DroppedLine(n, line, role))
             continue
@@ -217,7 +234,7 @@ def read_page(text: str, path: str, boilerplate: frozenset[str] = frozenset()) -
             dropped.append(DroppedLine(n, line, role))
             continue
         if role == DATELINE:
-            stamps.append(line)
+            stamps.append((n, line))
         if role == BYLINE:
             agency_bylines.append((n, AGENCY_BYLINE.match(line) or AUTHOR_CREDIT.match(line)))
         if role != BODY:
@@ -247,9 +264,10 @@ def read_page(text: str, path: str, boilerplate: frozenset[str] = frozenset()) -
     for n, story in enumerate(stories):
         lines = list(story.lines)
         first_body = join_lines(lines)
-        prefix_source = _cut_source_prefix(lines)
         removed: list[str] = []
+        # A name under the headline goes first, so that the lead-in is the first line's again.
         author = story.author or (_take_author(lines, removed) if n == 0 else None)
+        prefix_source = _cut_source_prefix(lines)
         if n == 0 and agency_byline is not None:
             author = author or agency_byline["author"]
             agency = agency_byline.groupdict().get("agency") or ""
@@ -260,8 +278,10 @@ def read_page(text: str, path: str, boilerplate: frozenset[str] = frozenset()) -
         if not body:
             continue
         date = None
-        if n == 0 and stamps:
-            date = stamp_date(stamps[0], story.title, first_body)
+        if n == 0:
+            # The stamp under the headline, else the last one above it (a header may print today's date).
+            near = [ln for k, ln in stamps if k > head_line] + [ln for k, ln in reversed(stamps) if k < head_line]
+            date = next((d for d in (stamp_date(ln, story.title, first_body) for ln in near) if d), None)
         docs.append(
             Document(
                 doc_id=path if n == 0 else f"{path}#{n + 1}",

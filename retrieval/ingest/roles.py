@@ -19,13 +19,14 @@ NAVIGATION = "navigation"
 DATELINE = "dateline"
 WIDGET = "share widget"
 TAGS = "tags"
+TAGS_LINE = "tag"
 CAPTION = "photo caption"
 COMMENTS = "comments"
 RELATED = "related stories"
 FOOTER = "footer"
 URL = "url"
 BYLINE = "byline"
-SECTION_ENDS = (COMMENTS, RELATED, FOOTER)
+SECTION_ENDS = (COMMENTS, RELATED, FOOTER, TAGS)
 BODY = "body"
 
 _FLAGS = re.IGNORECASE
@@ -46,9 +47,12 @@ _WIDGET_PATTERNS = [
         r"^(?:quảng cáo|advertisement)\s*$",
         r"^(?:chia sẻ|share)\s*:?(?:\s*(?:facebook|twitter|zalo|email|in)\b.*)?$",
         r"^\d+\s*(?:lượt xem|lượt thích|bình luận|chia sẻ)\s*$",
+        r"^lưu (?:vào|bài|tin)\b.{0,40}$",
     )
 ]
-_TAGS = re.compile(r"^(?:tags?|từ khóa|từ khoá|chủ đề|sự kiện|xem thêm|đọc thêm)\s*:", _FLAGS)
+_TAGS = re.compile(r"^(?:(?:tags?|từ khóa|từ khoá|chủ đề|sự kiện|xem thêm|đọc thêm)\s*:|#\w[^#\n]{0,40}(?:#\w[^#\n]{0,40})*$)", _FLAGS)
+# "Từ khóa" alone, the tags one a line after it: the article is over.
+_TAGS_MARKER = re.compile(r"^(?:tags?|từ khóa|từ khoá|chủ đề|sự kiện)\s*$", _FLAGS)
 _COMMENTS = re.compile(
     r"^(?:ý kiến(?: bạn đọc)?|bình luận|bạn đọc bình luận|bình luận của bạn đọc|ý kiến của bạn|gửi bình luận|viết bình luận|bạn nghĩ gì\??|"
     r"bình luận của bạn|thảo luận)\s*(?:\(\s*\d+\s*\))?\s*:?$",
@@ -63,7 +67,8 @@ _RELATED = re.compile(
 _FOOTER = re.compile(
     r"^(?:©|\(c\)\s|copyright\b|bản quyền (?:thuộc|©|\(c\)|\d{4})|tổng biên tập\s*:|phó tổng biên tập\s*:|"
     r"giấy phép (?:số|xuất bản|hoạt động|thiết lập|mxh)\b|cơ quan chủ quản\s*:|chịu trách nhiệm (?:xuất bản|nội dung)\s*:|"
-    r"các đơn vị thông tin của\b|ghi rõ nguồn)",
+    r"các đơn vị thông tin của\b|ghi rõ nguồn|.{0,40}\b(?:chỉ được phát hành lại|mọi hình thức sao chép|không được sao chép|"
+    r"phát hành lại thông tin|sao chép hoặc phát hành))",
     _FLAGS,
 )
 # A footer line is short; a long paragraph that starts alike is article text.
@@ -74,13 +79,13 @@ _MAX_CAPTION_WORDS = 45
 _FOOTER_TAIL = re.compile(r"\brao vặt\s*$", _FLAGS)
 _CAPTION = re.compile(
     r"^(?:ảnh|ảnh minh họa|ảnh minh hoạ|video|clip|đồ họa|đồ hoạ|infographic|nguồn ảnh)\s*:|"
-    r"(?:\(\s*ảnh(?: minh họa| minh hoạ)?\s*:[^()]{1,60}\)\.?|(?:[-–—]|[.!?])\s*(?:ảnh|ảnh minh họa|ảnh minh hoạ)\s*:\s*[^.!?:]{1,40})\s*$",
+    r"(?:\(\s*ảnh(?: minh họa| minh hoạ)?\s*:[^()]{1,60}\)\.?|(?:[-–—]|[.!?])\s*(?:ảnh|ảnh minh họa|ảnh minh hoạ)\s*:\s*[^.!?:]{1,40}\.?)\s*$",
     _FLAGS,
 )
 # An author credit as magazines and some papers print it: "Bài: Minh Anh - Ảnh: Quốc Tuấn",
 # "Bài và ảnh: Thu Hằng", "Tác giả: ...", "Nhóm PV".
 AUTHOR_CREDIT = re.compile(
-    r"^(?:bài(?: và ảnh)?|bài, ảnh|tác giả|thực hiện|ghi chép)\s*:\s*(?P<author>[^:–—-]{2,60}?)(?:\s*[-–—]\s*(?:ảnh|đồ họa|video)\s*:.*)?$",
+    r"^(?:bài(?: và ảnh)?|bài, ảnh|tin(?:, ảnh| và ảnh)?|tác giả|thực hiện|ghi chép)\s*:\s*(?P<author>[^:–—-]{2,60}?)(?:\s*[-–—]\s*(?:ảnh|đồ họa|video)\s*:.*)?$",
     re.IGNORECASE,
 )
 # "Phạm Ngọc/VOV-Tây Bắc", "Thu Trang - Trung tâm Tin tức VTV24", "Minh Anh/TTXVN": a reporter's
@@ -93,6 +98,27 @@ AGENCY_BYLINE = re.compile(
 _URL_LINE = re.compile(r"^(?:url\s*:\s*)?(?P<url>https?://\S+)$", _FLAGS)
 _SENTENCE_END = re.compile(r"[.!?…:;\"”)]\s*$")
 _WORD = re.compile(r"\w+")
+
+
+# Words of share bars, players and page tools ("Chia sẻ bài viết lên Facebook", "Cỡ chữ: A- A+",
+# "Lắng nghe bài viết", "Xem thêm cập nhật cũ hơn"): a short line made of them is a widget.
+_WIDGET_VOCAB = frozenset(
+    "chia sẻ facebook zalo twitter x email e mail gửi bài viết qua lên mạng xã hội sao chép liên kết đường dẫn link "
+    "copy lưu vào của tôi nghe lắng cỡ chữ a in bình luận góp ý theo dõi trên google news tải app đăng nhập ký "
+    "thích trả lời báo cáo vi phạm xem thêm cập nhật tục cũ hơn mới nhất đang tự động phát youtube tiktok "
+    "messenger telegram viber trang chủ quay lại lên đầu".split()
+)
+_MAX_WIDGET_WORDS = 10
+_MEDIA_PLAYER = re.compile(r"^\d{1,2}:\d{2}\s*/\s*\d{1,2}:\d{2}$")
+
+
+def _is_widget(line: str) -> bool:
+    words = [w.lower() for w in _WORD.findall(line)]
+    if _MEDIA_PLAYER.match(line):
+        return True
+    if not words or len(words) > _MAX_WIDGET_WORDS or line.rstrip().endswith((".", "?", "!")):
+        return False
+    return sum(w in _WIDGET_VOCAB for w in words) >= 0.8 * len(words)
 
 
 def role_of(line: str) -> str:
@@ -108,8 +134,10 @@ def role_of(line: str) -> str:
     if (_FOOTER.match(line) or _FOOTER_TAIL.search(line)) and word_count(line) <= _MAX_FOOTER_WORDS:
         return FOOTER
     if _TAGS.match(line):
+        return TAGS_LINE
+    if _TAGS_MARKER.match(line):
         return TAGS
-    if _WIDGET_WORDS.match(line) or any(p.match(line) for p in _WIDGET_PATTERNS):
+    if _WIDGET_WORDS.match(line) or any(p.match(line) for p in _WIDGET_PATTERNS) or _is_widget(line):
         return WIDGET
     if DATE_ONLY_LINE.match(line):
         return DATELINE
