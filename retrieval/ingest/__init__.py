@@ -1,12 +1,14 @@
 """Corpus ingestion: files in, clean ``Document`` records out.
 
-Scraped news pages arrive with page chrome (share widgets, menus, the publisher's footer) and,
-after the byline, the teaser of a *different* story. Parsing is pure (text in, documents out);
-``load_corpus`` is the only function here that touches the file system.
+Scraped news pages of any outlet arrive with page furniture around the article (menus, date
+stamps, share widgets, captions, comments, related stories, the publisher's footer) and, on wire
+pages, the teaser of a *different* story after the byline. Parsing is pure (text in, documents
+out); ``load_corpus`` and ``read_files`` are the only functions here that touch the file system.
 
-One job a module: ``records`` (the dataclasses and ``ParseError``), ``dates`` (datelines and
-metadata dates), ``pages`` (plain-text pages), ``html`` (HTML pages), ``jsonl`` (one JSON
-article a line) and ``folder`` (walking the corpus folder).
+One job a module: ``records`` (the dataclasses and ``ParseError``), ``roles`` (what one line of a
+page is), ``dates`` (date stamps, datelines, metadata dates), ``pages`` (reading a plain-text
+page), ``html`` (reading an HTML page, with ``html_tree``, ``html_cut`` and ``html_meta``),
+``jsonl`` (one JSON article a line) and ``folder`` (walking the corpus folder).
 """
 
 from .dates import find_date, iso_date

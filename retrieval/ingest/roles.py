@@ -109,10 +109,13 @@ _WIDGET_VOCAB = frozenset(
     "messenger telegram viber trang chủ quay lại lên đầu".split()
 )
 _MAX_WIDGET_WORDS = 10
+_MAX_WIDGET_CHARS = 12 * _MAX_WIDGET_WORDS
 _MEDIA_PLAYER = re.compile(r"^\d{1,2}:\d{2}\s*/\s*\d{1,2}:\d{2}$")
 
 
 def _is_widget(line: str) -> bool:
+    if len(line) > _MAX_WIDGET_CHARS:
+        return False
     words = [w.lower() for w in _WORD.findall(line)]
     if _MEDIA_PLAYER.match(line):
         return True
@@ -121,8 +124,21 @@ def _is_widget(line: str) -> bool:
     return sum(w in _WIDGET_VOCAB for w in words) >= 0.8 * len(words)
 
 
+# Every role but navigation is a short line; a line longer than this, with no menu separator,
+# is article text without further checks (most lines are: this keeps reading a corpus fast).
+_MAX_ROLE_WORDS = 45
+_MENU_CHARS = frozenset("|›»>")
+
+
 def role_of(line: str) -> str:
     """The role of one non-empty, whitespace-cleaned line."""
+    if len(line) > 4 * _MAX_ROLE_WORDS and word_count(line) > _MAX_ROLE_WORDS and not _MENU_CHARS & set(line):
+        return BODY
+    if line.endswith((".", "…", "!", "?")) and word_count(line) > _MAX_WIDGET_WORDS:
+        # A sentence of some length can only be a footer line or a caption (the common case, fast).
+        if _FOOTER.match(line) and word_count(line) <= _MAX_FOOTER_WORDS:
+            return FOOTER
+        return CAPTION if _CAPTION.search(line) and word_count(line) <= _MAX_CAPTION_WORDS else BODY
     if _URL_LINE.match(line):
         return URL
     if AGENCY_BYLINE.match(line) or AUTHOR_CREDIT.match(line):
