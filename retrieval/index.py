@@ -53,8 +53,11 @@ class Index(ABC):
         """Number of chunks."""
 
     @abstractmethod
-    def lexical_search(self, tokens: Sequence[str], stream: str, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, scores) of up to ``k`` chunks with a positive BM25 score, in no set order."""
+    def lexical_search(
+        self, tokens: Sequence[str], stream: str, k: int, include: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, scores) of up to ``k`` chunks with a positive BM25 score, in no set order; with
+        ``include``, those chunks too (ids ascending), scored in the same pass."""
 
     @abstractmethod
     def lexical_scores(self, tokens: Sequence[str], stream: str, ids: np.ndarray) -> np.ndarray:
@@ -97,8 +100,8 @@ class LocalIndex(Index):
     def __len__(self) -> int:
         return len(self.lexical)
 
-    def lexical_search(self, tokens, stream, k):
-        return self.lexical.search(tokens, k, stream)
+    def lexical_search(self, tokens, stream, k, include=None):
+        return self.lexical.search(tokens, k, stream, include)
 
     def lexical_scores(self, tokens, stream, ids):
         return self.lexical.scores(tokens, ids, stream)

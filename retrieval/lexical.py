@@ -245,15 +245,24 @@ class LexicalIndex:
         vocab = self.models[stream].vocab_dict
         return [i for i in (vocab.get(t) for t in tokens) if i is not None]
 
-    def search(self, tokens: Sequence[str], k: int, stream: str) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, scores) of up to ``k`` chunks with a positive BM25 score for the query tokens
-        (in no particular order: callers fuse and sort)."""
+    def search(self, tokens: Sequence[str], k: int, stream: str, include: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, scores) of up to ``k`` chunks with a positive BM25 score for the query tokens (in
+        no particular order: callers fuse and sort). With ``include``, those chunks are added
+        (ids ascending, then): their scores come from the same single scoring pass."""
         self._fitted()
         scores = self._all_scores(tokens, stream)
         k = min(k, len(scores))
         rows = np.argpartition(-scores, k - 1)[:k] if k else np.zeros(0, dtype=np.int64)
         rows = rows[scores[rows] > 0]
-        return self.ids[rows], scores[rows]
+        if include is None:
+            return self.ids[rows], scores[rows]
+        ids = np.union1d(self.ids[rows], include)
+        found = np.searchsorted(self.ids, ids)
+        known = found < len(self.ids)
+        known[known] = self.ids[found[known]] == ids[known]
+        out = np.zeros(len(ids), dtype=np.float32)
+        out[known] = scores[found[known]] if len(scores) else 0
+        return ids, out
 
     def _all_scores(self, tokens: Sequence[str], stream: str) -> np.ndarray:
         if not len(self.ids):

@@ -106,17 +106,16 @@ class Searcher:
     def _candidates(self, query: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Candidate chunk ids, their fused scores, and the query vector (when dense is used)."""
         cfg, index = self.cfg, self.index
-        ids, _ = index.lexical_search(query.tokens, query.stream, cfg.candidates)
         dense_weight = cfg.dense_weight if query.accented else cfg.unaccented_dense_weight
         use_dense = self.embedder is not None and (
             cfg.fusion == "dense" or (cfg.fusion != "lexical" and dense_weight > 0)
         )
-        qvec = None
+        qvec, d_ids = None, None
         if use_dense:
             qvec = self.embedder.embed([query.embedding_text], QUERY)[0]
             d_ids, _ = index.dense_search(qvec, cfg.candidates)
-            ids = np.union1d(ids, d_ids)
-        lex_c = index.lexical_scores(query.tokens, query.stream, ids)
+        # BM25's best candidates and the dense ones, all scored in one BM25 pass.
+        ids, lex_c = index.lexical_search(query.tokens, query.stream, cfg.candidates, include=d_ids)
         dense_c = index.dense_scores(qvec, ids) if qvec is not None else np.zeros(len(ids))
         fused = fuse(cfg.fusion, lex_c, dense_c, cfg.lexical_weight, dense_weight if use_dense else 0.0, cfg.rrf_k)
         return ids, fused, qvec

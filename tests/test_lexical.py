@@ -173,3 +173,14 @@ def test_a_loaded_index_searches_with_hashed_vocab_and_the_same_scores(tmp_path)
         assert loaded.idf(tok, "accented") == lex.idf(tok, "accented")
     assert loaded.knows("rach", "folded") and not loaded.knows("rạch", "folded")
     assert not loaded.knows("xyzzy", "folded")
+
+
+def test_search_can_score_extra_chunks_in_the_same_pass():
+    lex = LexicalIndex()
+    lex.add([3, 5, 8, 13, 21, 34], TEXTS)
+    for q in QUESTIONS:
+        for stream, every in scores(lex, q).items():
+            top, _ = lex.search(query_tokens(q, stream), 2, stream)
+            ids, got = lex.search(query_tokens(q, stream), 2, stream, include=np.array([34, 3, 99]))
+            assert ids.tolist() == sorted(set(top.tolist()) | {3, 34, 99})
+            assert np.array_equal(got, lex.scores(query_tokens(q, stream), ids, stream))
