@@ -4,8 +4,10 @@ Scraped news pages arrive with page furniture around the article: menus and brea
 stamps, share widgets, captions, tags, reader comments, related-story lists, the publisher's
 footer, and (on wire-service pages) after the byline the teaser of a *different* story. Each
 line's role comes from what the line is (``retrieval.ingest.roles``); the page is then read top
-to bottom: the headline is the first line that reads like one, nothing after a comments, related
-stories or footer marker is the article, and a teaser after the byline becomes its own document.
+to bottom: the headline is the headline-like line nearest above the first paragraph, nothing
+after a comments, tags or footer marker is the article, a related-stories list ends the article
+unless a sentence follows where its next headline was due (a box inside the article), and a
+teaser after the byline becomes its own document.
 Every line left out is kept in the ``PageReading`` with its reason (``qabot inspect`` shows them).
 """
 
@@ -18,7 +20,21 @@ from dataclasses import dataclass
 from ..text import clean_whitespace
 from .dates import find_date, stamp_date
 from .records import Document, DroppedLine, PageReading, ParseError
-from .roles import AGENCY_BYLINE, AUTHOR_CREDIT, BODY, BYLINE, CAPTION, DATELINE, RELATED, SECTION_ENDS, URL, is_sentence, role_of, url_in, word_count
+from .roles import (
+    AGENCY_BYLINE,
+    AUTHOR_CREDIT,
+    BODY,
+    BYLINE,
+    CAPTION,
+    DATELINE,
+    RELATED,
+    SECTION_ENDS,
+    URL,
+    is_sentence,
+    role_of,
+    url_in,
+    word_count,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +58,6 @@ _MD_HEADING = re.compile(r"^#{1,6}\s+")
 # The name alone at the end of an article ("Minh Anh", "Thanh Hà - Quốc Tuấn"): a few capitalised
 # words, no punctuation or digits.
 _MAX_NAME_CHARS = 40
-_MAX_MASTHEAD_WORDS = 5
 _NAME_LINE = re.compile(r"^[A-ZĐÀ-Ỹ][\wÀ-ỹ]*(?:\s*(?:-|–|,|và)?\s*[A-ZĐÀ-Ỹ][\wÀ-ỹ]*){1,5}$")
 # A source named before the first sentence, cut from the quote: "TTO - ", "PLO- ", "VOV.VN - ",
 # "(Dân trí) - ", "Hà Nội, 14/3 (TTXVN) - " (place and date go too: the date is in the metadata).
@@ -50,6 +65,8 @@ _SOURCE_PREFIX = re.compile(
     r"^(?:(?:[^\W\d_][^\W\d_ .]*(?:[ .]+[^\W\d_]+){0,3}\s*(?:,\s*(?:ngày\s+)?\d{1,2}\s*/\s*\d{1,2}(?:\s*/\s*\d{4})?)?\s*)?"
     r"\((?P<paren>[A-ZĐ][^()\n]{1,29})\)|(?P<code>[A-ZĐ]{2,8}(?:\.(?:VN|vn|Vn))?))\s*[-–—]\s*"
 )
+# A site name longer than this above the headline is a slogan, not a source's name.
+_MAX_MASTHEAD_WORDS = 5
 # A line this short before a headline-like line is a section label or the site's name.
 _MIN_HEADLINE_WORDS = 4
 # A sentence this long is article text: the headline is the headline-like line nearest above it.
