@@ -177,3 +177,26 @@ def test_source_lines_and_sentences_starting_with_theo():
     (doc,) = parse_page(page, "a.txt")
     assert doc.text == "Theo Bộ Y tế, số ca mắc giảm.\n\nNội dung tiếp."
     assert doc.source == "Sức khỏe & Đời sống"
+
+
+@pytest.mark.parametrize(
+    "field, value, reason",
+    [
+        ("source", ["TTXVN"], 'field "source" must be text'),
+        ("author", {"tên": "Diệp Trương"}, 'field "author" must be text'),
+        ("url", ["https://baotintuc.vn/a.htm"], 'field "url" must be text'),
+        ("date", [2023, 12, 28], 'field "date" must be text or a number'),
+        ("id", True, 'field "id" must be text or a number'),
+    ],
+)
+def test_a_wrongly_typed_field_refuses_its_line_only(tmp_path, field, value, reason):
+    good = {"title": "Hội nghị báo cáo viên tháng 12/2023", "text": "Chiều 28/12, tại Hà Nội, hội nghị được tổ chức."}
+    bad = dict(good, title="Bài có trường sai kiểu", **{field: value})
+    (tmp_path / "tin.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in (good, bad, dict(good, id=7, date=20231228))) + "\n",
+        encoding="utf-8",
+    )
+    corpus = load_corpus(tmp_path)
+    assert [(p.path, p.reason) for p in corpus.failed] == [("tin.jsonl:2", reason)]
+    assert [d.doc_id for d in corpus.documents] == ["tin.jsonl#L1", "tin.jsonl#7"]
+    assert corpus.documents[1].date == "2023-12-28"

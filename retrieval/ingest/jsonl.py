@@ -18,6 +18,12 @@ class RecordError(ValueError):
     """One JSON record that is not an article we can read; the message says why."""
 
 
+# Optional fields and the JSON types they may have: a list or an object there (``"source":
+# ["TTXVN"]``) would reach SQLite and fail the whole build, so the line is refused instead.
+_TEXT_FIELDS = ("source", "author", "url")
+_TEXT_OR_NUMBER_FIELDS = ("id", "date")  # "id": 17 and "date": 20231228 are common and fine
+
+
 def document_from_record(rec: dict, path: str, line: int) -> Document:
     """The ``Document`` of one record read from line ``line`` of ``path``.
 
@@ -27,6 +33,13 @@ def document_from_record(rec: dict, path: str, line: int) -> Document:
     """
     if not isinstance(rec, dict) or not isinstance(rec.get("title"), str) or not isinstance(rec.get("text"), str):
         raise RecordError("needs string fields 'title' and 'text'")
+    for name in _TEXT_FIELDS:
+        if rec.get(name) is not None and not isinstance(rec[name], str):
+            raise RecordError(f'field "{name}" must be text')
+    for name in _TEXT_OR_NUMBER_FIELDS:
+        value = rec.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
+            raise RecordError(f'field "{name}" must be text or a number')
     body = join_lines([ln for ln in clean_whitespace(rec["text"]).split("\n") if not is_chrome(ln)])
     if not body:
         raise RecordError("empty 'text'")
