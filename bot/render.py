@@ -13,6 +13,7 @@ import html
 import re
 
 from retrieval.index import IndexStats
+from retrieval.ingest import Document, FileReading
 from retrieval.search import Answer, Hit
 
 
@@ -162,13 +163,13 @@ def answer_json(answer: Answer) -> dict:
     }
 
 
-def document_line(doc) -> str:
+def document_line(doc: Document) -> str:
     """"Title (28/12/2023 · TTXVN · Diệp Trương)": one document as a page became it."""
     extra = " · ".join(x for x in (display_date(doc.date), doc.source, doc.author) if x)
     return f"{doc.title} ({extra})" if extra else doc.title
 
 
-def inspect_lines(read) -> list[str]:
+def inspect_lines(read: FileReading) -> list[str]:
     """``qabot inspect``: the documents a file became, every line left out with its reason, and
     whether the layout was understood."""
     lines = [f"== {read.path}"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from telegram.ext import ContextTypes
@@ -29,7 +29,7 @@ class BotState:
     refusals: "RefusalCooldown"
     # From a /reload until its index is swapped in (not until its summary is shown: an admin who
     # sees the summary and sends /reload at once must get a new reload, not "already running").
-    reload_busy: bool = field(default=False)
+    reload_busy: bool = False
 
 
 def bot_state(context: ContextTypes.DEFAULT_TYPE) -> BotState:

@@ -60,10 +60,6 @@ class Index(ABC):
         ``include``, those chunks too (ids ascending), scored in the same pass."""
 
     @abstractmethod
-    def lexical_scores(self, tokens: Sequence[str], stream: str, ids: np.ndarray) -> np.ndarray:
-        """BM25 scores of the given chunks (0 where no token matches)."""
-
-    @abstractmethod
     def dense_search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(ids, cosine similarities) of the ``k`` nearest chunks, best first."""
 
@@ -102,9 +98,6 @@ class LocalIndex(Index):
 
     def lexical_search(self, tokens, stream, k, include=None):
         return self.lexical.search(tokens, k, stream, include)
-
-    def lexical_scores(self, tokens, stream, ids):
-        return self.lexical.scores(tokens, ids, stream)
 
     def dense_search(self, vector, k):
         return self.dense.search(vector, k)

@@ -33,13 +33,6 @@ _FLAGS = re.IGNORECASE
 # "Trang chủ | Thời sự | Thế giới", "Thời sự › Giao thông", "Trang chủ > Xã hội > Giáo dục":
 # short segments between separators, none a sentence.
 _SEPARATORS = re.compile(r"\s*(?:\||›|»|>|/|·|•)\s*")
-_WIDGET_WORDS = re.compile(
-    r"^(?:(?:chia sẻ|share|facebook|zalo|twitter|x|email|e-mail|in|in bài|in bài viết|lưu|lưu bài|lưu bài viết|"
-    r"gửi|gửi bài|gửi bài viết|gửi email|sao chép|sao chép liên kết|copy link|copy|link|bình luận|bài viết|nghe bài viết|"
-    r"thích|trả lời|báo cáo vi phạm|theo dõi|tải app|nghe|nghe bài|đọc bài|tự động phát|"
-    r"a\+|a-|aa|quay lại|lên đầu trang|trang chủ|google news|youtube|tiktok)\s*[:|,·•]?\s*)+$",
-    _FLAGS,
-)
 _WIDGET_PATTERNS = [
     re.compile(p, _FLAGS)
     for p in (
@@ -106,7 +99,7 @@ _WIDGET_VOCAB = frozenset(
     "chia sẻ facebook zalo twitter x email e mail gửi bài viết qua lên mạng xã hội sao chép liên kết đường dẫn link "
     "copy lưu vào của tôi nghe lắng cỡ chữ a in bình luận góp ý theo dõi trên google news tải app đăng nhập ký "
     "thích trả lời báo cáo vi phạm xem thêm cập nhật tục cũ hơn mới nhất đang tự động phát youtube tiktok "
-    "messenger telegram viber trang chủ quay lại lên đầu".split()
+    "messenger telegram viber trang chủ quay lại lên đầu share đọc aa".split()
 )
 _MAX_WIDGET_WORDS = 10
 _MAX_WIDGET_CHARS = 12 * _MAX_WIDGET_WORDS
@@ -153,7 +146,7 @@ def role_of(line: str) -> str:
         return TAGS_LINE
     if _TAGS_MARKER.match(line):
         return TAGS
-    if _WIDGET_WORDS.match(line) or any(p.match(line) for p in _WIDGET_PATTERNS) or _is_widget(line):
+    if _is_widget(line) or any(p.match(line) for p in _WIDGET_PATTERNS):
         return WIDGET
     if DATE_ONLY_LINE.match(line):
         return DATELINE
