@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
+import re
+import sys
+from collections.abc import Callable
+from typing import TextIO
 
 from retrieval.config import ConfigError
 
@@ -25,28 +30,80 @@ def token_from_env() -> str:
     return token
 
 
+def redactor(token: str) -> Callable[[str], str]:
+    """A function that blanks the token out of a text, however it was echoed back: any letter
+    case (an error page may lowercase the URL), with its ":" percent-encoded, or its secret part
+    alone (the part after the bot id; the id itself is public)."""
+    bot_id, colon, secret = token.partition(":")
+    secret = secret if colon and secret else token
+    pattern = re.compile(rf"(?:{re.escape(bot_id)}(?::|%3a))?{re.escape(secret)}" if colon else re.escape(token), re.IGNORECASE)
+    return lambda text: pattern.sub(REDACTED, text)
+
+
 class RedactToken(logging.Filter):
     """The token is part of every Bot API URL; make sure no log line ever carries it."""
 
     def __init__(self, token: str):
         super().__init__()
-        self.token = token
+        self.redact = redactor(token)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, REDACTED), None
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text and self.token in record.exc_text:
-            record.exc_text = record.exc_text.replace(self.token, REDACTED)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
         return True
 
 
+class RedactingStream(io.TextIOBase):
+    """A text stream that passes everything on to ``stream`` with the token blanked out: for what
+    reaches stderr without logging, above all the traceback of an uncaught exception (a Bot API
+    error page that echoes the request URL puts the token in the exception's message)."""
+
+    def __init__(self, stream: TextIO, redact: Callable[[str], str]):
+        self.stream, self.redact = stream, redact
+
+    def write(self, text: str) -> int:
+        self.stream.write(self.redact(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.stream, "encoding", "utf-8")
+
+
 def protect_logs(token: str) -> None:
-    """Redact ``token`` from every handler of the root logger, and quiet httpx's URL logging."""
+    """Keep ``token`` out of everything this process writes: every log handler gets a redacting
+    filter, and stdout/stderr (where uncaught tracebacks go) are wrapped. httpx's URL logging is
+    quieted too."""
     # httpx logs every request URL (token included) at INFO.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    redact = RedactToken(token)
+    redact = redactor(token)
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if not isinstance(stream, RedactingStream):
+            setattr(sys, name, RedactingStream(stream, redact))
     for handler in logging.getLogger().handlers:
-        handler.addFilter(redact)
+        handler.addFilter(RedactToken(token))
+        # basicConfig's handler holds the original stream: logs passed the filter already, but a
+        # handler's own error report (handleError) writes to the stream directly.
+        if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.stdout.stream, sys.stderr.stream):
+            handler.setStream(sys.stderr if handler.stream is sys.stderr.stream else sys.stdout)
