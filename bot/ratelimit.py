@@ -28,15 +28,26 @@ class Verdict:
 
 
 class RateLimiter:
+    """Budgets of the users seen in the last window only: a user idle for a whole window is
+    forgotten (a sweep at most once a window), so memory follows the active users, not everyone
+    who ever wrote."""
+
     def __init__(self, per_minute: int, window: float = 60.0, clock=time.monotonic):
         self.per_minute, self.window, self.clock = per_minute, window, clock
         self._times: dict[int, deque[float]] = {}
         self._told: set[int] = set()
+        self._swept = clock()
+
+    def __len__(self) -> int:
+        """Users remembered."""
+        return len(self._times)
 
     def check(self, user_id: int) -> Verdict:
         if self.per_minute <= 0:
             return Verdict(True)
         now = self.clock()
+        if now - self._swept >= self.window:
+            self._forget_idle(now)
         times = self._times.setdefault(user_id, deque())
         while times and now - times[0] >= self.window:
             times.popleft()
@@ -48,6 +59,13 @@ class RateLimiter:
         notify = user_id not in self._told
         self._told.add(user_id)
         return Verdict(False, notify, wait)
+
+    def _forget_idle(self, now: float) -> None:
+        idle = [u for u, times in self._times.items() if not times or now - times[-1] >= self.window]
+        for user_id in idle:
+            del self._times[user_id]
+            self._told.discard(user_id)
+        self._swept = now
 
 
 def _seconds(exc: RetryAfter) -> float:

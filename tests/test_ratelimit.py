@@ -61,3 +61,16 @@ def test_zero_or_less_means_unlimited(clock, per_minute):
     limiter = RateLimiter(per_minute, clock=clock)
     verdicts = [limiter.check(7) for _ in range(500)]
     assert all(v.allowed and not v.notify and v.wait_seconds == 0 for v in verdicts)
+
+
+def test_users_idle_for_a_window_are_forgotten(clock):
+    limiter = RateLimiter(2, clock=clock)
+    for user in range(1000):
+        limiter.check(user)
+    assert len(limiter) == 1000
+    clock.advance(30)
+    limiter.check(5)  # active half a window ago: kept
+    clock.advance(31)
+    limiter.check(1001)
+    assert len(limiter) == 2  # user 5 and the newcomer; the other 999 were idle a whole window
+    assert limiter.check(5).allowed and not limiter.check(5).allowed  # 5's budget was kept, not reset
