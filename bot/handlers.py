@@ -17,12 +17,21 @@ from . import render
 from .access import gate, is_admin, is_group
 from .feedback import Feedback
 from .pages import Page, answer_keyboard, new_page, parse_callback
+from retrieval.query import NON_TOPIC_WORDS, strip_question_words
+from retrieval.text import fold, syllables
+
 from .service import NotReady
 from .state import BotState, bot_state
 
 log = logging.getLogger(__name__)
 
 TYPING_EVERY = 4.5  # seconds; Telegram shows "typing" for about 5 s
+# What people reply to the bot's answers when they are not asking anything: thanks, assent, the
+# bot addressed by name (folded syllables).
+CHATTER_WORDS = frozenset(
+    "cam on thanks thank you tks thx ok oke okay vang da duoc roi nhe nha nhieu lam qua hay tuyet voi "
+    "good great nice tot chuan dung bot ban em anh chi minh toi a u uh um hi hihi haha".split()
+)
 
 
 @contextlib.asynccontextmanager
@@ -71,14 +80,15 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     group = is_group(update)
     if not await gate(update, context):
         return
-    question = question.strip()
-    if not question:
-        await message.reply_text(render.ask_usage_message(), do_quote=group)
-        return
+    # Counted before anything else: an empty /ask or a /help costs a reply too.
     over = over_limit(state, update.effective_user.id)
     if over is not None:
         if over:
             await message.reply_text(over, do_quote=group)
+        return
+    question = question.strip()
+    if not question:
+        await message.reply_text(render.ask_usage_message(), do_quote=group)
         return
     try:
         async with typing(context, chat.id):
@@ -111,12 +121,27 @@ def addressed_question(message: Message, bot_id: int, bot_username: str | None) 
             return text.replace(value, " ", 1).strip()
     replied = message.reply_to_message
     if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
-        return text
+        # A reply may just as well be "cảm ơn nhé" to the answer: searching that would only
+        # post "nothing found" into the group.
+        return text if looks_like_question(text) else None
     return None
 
 
+def looks_like_question(text: str) -> bool:
+    """Whether a message that may be mere chatter asks something: a question mark or an
+    interrogative ("ở đâu", "bao nhiêu"), or at least two words that are neither function words
+    nor thanks and assent."""
+    if "?" in text:
+        return True
+    syl = syllables(text)
+    if len(strip_question_words(syl)) < len(syl) or len(strip_question_words([fold(t) for t in syl], folded=True)) < len(syl):
+        return True
+    content = [w for w in map(fold, syl) if w not in NON_TOPIC_WORDS and w not in CHATTER_WORDS]
+    return len(content) >= 2
+
+
 async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """In groups, answer only messages that mention the bot or reply to it."""
+    """In groups, answer only messages that mention the bot or reply to it with a question."""
     question = addressed_question(update.effective_message, context.bot.id, context.bot.username)
     if question is not None:
         await answer_question(update, context, question)
@@ -133,9 +158,25 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if not await gate(update, context):
         return
     state = bot_state(context)
+    over = over_limit(state, update.effective_user.id)
+    if over is not None:
+        if over:
+            await update.effective_message.reply_text(over, do_quote=is_group(update))
+        return
     admin = is_admin(state.cfg.telegram, update.effective_user.id)
     text = render.help_message(state.service.stats, context.bot.username, admin)
     await update.effective_message.reply_text(text, do_quote=is_group(update))
+
+
+def pressed_page(update: Update, state: BotState) -> Page | None:
+    """The page a button press is about, if the press came from the chat the page was sent to:
+    callback data can be forged, and a page id from one chat must not act in another."""
+    query = update.callback_query
+    page = state.pages.get(parse_callback(query.data)[1])
+    chat_id = query.message.chat.id if query.message is not None else None
+    if page is None or chat_id != page.chat_id:
+        return None
+    return page
 
 
 async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -144,7 +185,7 @@ async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if not await gate(update, context):
         return
     state = bot_state(context)
-    page = state.pages.get(parse_callback(query.data)[1])
+    page = pressed_page(update, state)
     if page is None:
         await query.answer(render.stale_page_alert(), show_alert=True)
         return
@@ -173,8 +214,8 @@ async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if not await gate(update, context):
         return
     state = bot_state(context)
-    verdict, page_id = parse_callback(query.data)
-    page = state.pages.get(page_id)
+    verdict = parse_callback(query.data)[0]
+    page = pressed_page(update, state)
     if page is None:
         await query.answer(render.stale_feedback_alert(), show_alert=True)
         return

@@ -76,6 +76,21 @@ def test_a_reply_to_the_bots_message_is_the_whole_question():
     assert addressed_question(message, BOT_ID, BOT_NAME) == text
 
 
+@pytest.mark.parametrize("text", ["cảm ơn nhé", "Cám ơn bot nhiều ạ 🙏", "ok", "hay quá!", "👍", "thanks"])
+def test_thanks_and_assent_in_reply_to_the_bot_are_not_questions(text):
+    answer = group_message("Chiều 28/12, tại Hà Nội, …", sender=THE_BOT, mid=9)
+    assert addressed_question(group_message(text, reply_to=answer), BOT_ID, BOT_NAME) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Còn Đà Nẵng thì sao", "hoi nghi to chuc o dau", "Cầu Tứ Liên?", "cho tôi thêm về giá lúa miền Tây", "Ai chủ trì"],
+)
+def test_follow_ups_in_reply_to_the_bot_are_questions(text):
+    answer = group_message("Chiều 28/12, tại Hà Nội, …", sender=THE_BOT, mid=9)
+    assert addressed_question(group_message(text, reply_to=answer), BOT_ID, BOT_NAME) == text
+
+
 def test_a_reply_to_someone_else_is_not_for_us():
     earlier = group_message("Ai biết hội nghị ở đâu không?", sender=User(6, "Bình", False), mid=9)
     assert addressed_question(group_message("Ở Hà Nội đó bạn", reply_to=earlier), BOT_ID, BOT_NAME) is None
