@@ -117,6 +117,9 @@ def _summary_lines(summary) -> list[str]:
         f"chunks embedded: {summary.chunks_embedded}; index now holds {summary.documents} documents, "
         f"{summary.chunks} chunks ({summary.seconds:.1f} s)",
     ]
+    if summary.repaired:
+        # First: the index was not fine, whatever the document counts say.
+        lines.insert(0, f"index damaged: {', '.join(summary.repaired)}; repaired (rebuilt the damaged part)")
     lines += [f"  failed: {p.path}: {p.reason}" for p in summary.failed]
     lines += [f"  skipped: {p.path}: {p.reason}" for p in summary.skipped]
     lines += [f"  uncertain: {p.path}: {p.reason} (indexed as read; check it with qabot inspect)" for p in summary.uncertain]

@@ -3,6 +3,15 @@
 The live searcher is replaced by a single assignment, so a search always runs against one
 consistent generation even while a reload swaps in the next one; searches already running finish
 on the old one.
+
+Damaged index files: a reload goes through the same ``index_corpus`` as ``qabot index``, which
+rebuilds damaged parts of the live generation without being asked (``IndexSummary.repaired``);
+the index in memory (held entirely in memory, so damage on disk cannot reach it) serves until
+the repaired one is loaded and verified, and stays if anything fails. Admins get a short reason
+without server paths; the detail goes to the log. At start (``open``) a damaged index is
+refused with ``IndexDamaged`` (``qabot serve`` exits 2 with "index damaged: <file>; run qabot
+index --rebuild"), not repaired: a repair can mean re-embedding every chunk, which an operator
+should start knowingly, and there is no older index to serve meanwhile.
 """
 
 from __future__ import annotations
@@ -15,10 +24,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import PurePath
 
 from retrieval.config import Config
 from retrieval.embedder import Embedder
-from retrieval.errors import IndexProblem
+from retrieval.errors import IndexDamaged, IndexProblem
 from retrieval.index import IndexStats
 from retrieval.indexer import IndexSummary, index_corpus, open_searcher
 from retrieval.query import FOLDED
@@ -29,6 +39,23 @@ log = logging.getLogger(__name__)
 # Search threads: a few questions at once; more only queue on the 2 cores' embedding.
 MAX_SEARCH_WORKERS = 4
 _LETTERS = re.compile(r"^[a-z]+$")
+# An absolute path in an error message (FAISS and OSError quote them): not for chat messages.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/\\])(?:[A-Za-z]:)?(?:[/\\][^\s'\"/\\:;,()]+)+[/\\]?")
+REASON_LIMIT = 200
+
+
+def short_reason(exc: BaseException) -> str:
+    """One line for the admins about why a reload failed: no server paths (a path is reduced to
+    its last part), no multi-line C++ diagnostics; the full text goes to the log."""
+    if isinstance(exc, IndexDamaged):
+        return str(exc)  # names the file relative to the generation already
+    if isinstance(exc, OSError) and exc.strerror:
+        name = PurePath(str(exc.filename)).name if exc.filename else ""
+        return exc.strerror + (f" ({name})" if name else "")
+    lines = str(exc).strip().splitlines()
+    text = _ABSOLUTE_PATH.sub(lambda m: PurePath(m.group()).name or "…", lines[0] if lines else "")
+    text = text or type(exc).__name__
+    return text if len(text) <= REASON_LIMIT else text[: REASON_LIMIT - 1] + "…"
 
 
 class NotReady(Exception):
@@ -91,7 +118,8 @@ class QAService:
     # --- lifecycle ---------------------------------------------------------------------------
 
     def open(self, build_if_missing: bool = True) -> None:
-        """Load the live index (building it first when there is none yet). Blocking."""
+        """Load the live index (building it first when there is none yet). Blocking. A damaged
+        one raises ``IndexDamaged`` (see the module docstring for why it is not repaired here)."""
         searcher, built = open_searcher(self.cfg, self.embedder, build_if_missing=build_if_missing)
         if built is not None:
             log.info("built the first index: %d documents, %d chunks", built.documents, built.chunks)
@@ -150,11 +178,12 @@ class QAService:
             try:
                 summary, searcher = await loop.run_in_executor(self._reload_pool, self._rebuild)
             except (IndexProblem, OSError, ValueError) as exc:
-                report = ReloadReport(finished_at=datetime.now(timezone.utc), error=str(exc) or type(exc).__name__)
-                log.warning("reload failed: %s", report.error)
+                report = ReloadReport(finished_at=datetime.now(timezone.utc), error=short_reason(exc))
+                detail = f" ({exc.path}: {exc.detail})" if isinstance(exc, IndexDamaged) else ""
+                log.warning("reload failed: %s%s", exc, detail)
             except Exception as exc:
                 log.error("reload failed", exc_info=exc)
-                report = ReloadReport(datetime.now(timezone.utc), error=f"{type(exc).__name__}: {exc}", unexpected=True)
+                report = ReloadReport(datetime.now(timezone.utc), error=f"{type(exc).__name__}: {short_reason(exc)}", unexpected=True)
             else:
                 self._swap(searcher)
                 report = ReloadReport(datetime.now(timezone.utc), summary=summary)
@@ -164,7 +193,10 @@ class QAService:
             self._reloading = False
 
     def _rebuild(self) -> tuple[IndexSummary, Searcher]:
+        # Repairs damaged files of the live generation too; the new one is verified on loading.
         summary = index_corpus(self.cfg, self.embedder, on_embedded=self._on_embedded)
+        if summary.repaired:
+            log.warning("reload repaired damaged index files: %s", ", ".join(summary.repaired))
         self.progress = ReloadProgress("loading", self.progress.done, self.progress.total)
         return summary, open_searcher(self.cfg, self.embedder, build_if_missing=False)[0]
 

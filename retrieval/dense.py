@@ -4,6 +4,10 @@ Exact inner-product search (``IndexFlatIP``) over unit vectors: at our sizes (1e
 scan costs ~17 ms on one thread, and needs no training. ``IndexIDMap2`` lets a changed article's
 chunks be removed and re-added without touching the rest, and can hand back a stored vector, so
 fusion can score every candidate exactly.
+
+``load`` reads the whole file into memory (no memory mapping): a file truncated or replaced
+under a running bot cannot take it down, and a file FAISS cannot parse is ``IndexDamaged``,
+never FAISS's own error (which quotes the server's absolute path).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import MissingDependency
+from .errors import IndexDamaged, MissingDependency
 
 try:
     import faiss
@@ -66,5 +70,11 @@ class DenseIndex:
 
     @classmethod
     def load(cls, path: Path) -> "DenseIndex":
-        index = faiss.read_index(str(path))
+        """The index saved at ``path``; ``IndexDamaged`` (naming the file) when it cannot be read."""
+        try:
+            index = faiss.read_index(str(path))
+        except (RuntimeError, MemoryError) as exc:  # FAISS raises RuntimeError for every read error
+            raise IndexDamaged(path.name, path, f"{type(exc).__name__}: {exc}") from exc
+        if not isinstance(index, faiss.IndexIDMap2):
+            raise IndexDamaged(path.name, path, f"holds a {type(index).__name__}, not an IndexIDMap2")
         return cls(index.d, index)

@@ -20,3 +20,16 @@ class IndexMismatch(IndexProblem):
 
 class IndexBusy(IndexProblem):
     """Another build holds the lock."""
+
+
+class IndexDamaged(IndexProblem):
+    """A file of the live generation is missing, truncated or altered (its recorded size or
+    checksum differs, or it cannot be parsed).
+
+    ``file`` names it relative to the generation folder ("dense.faiss", "lexical/ids.npy"): the
+    message is shown to people (a bot admin among them), so it carries no server path; ``path``
+    keeps the full one for logs."""
+
+    def __init__(self, file: str, path=None, detail: str | None = None):
+        self.file, self.path, self.detail = file, path, detail
+        super().__init__(f"index damaged: {file}; run qabot index --rebuild")

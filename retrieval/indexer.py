@@ -3,6 +3,14 @@ missing, load, check the manifest" path every front end uses.
 
 A build copies the live generation into a staged one, applies the changes there (only new and
 changed documents are chunked and embedded), and publishes it (``retrieval.generations``).
+
+A build first checks the live generation's files against their recorded checksums, and rebuilds
+what is damaged without being asked, as cheaply as the damage allows: BM25 files are tokenised
+again from SQLite (no embedding); lost vectors are embedded again from SQLite's chunks (same chunk
+ids, so feedback keeps pointing at the right passages); a damaged SQLite store loses documents,
+spans and ids, so the whole index is built again from the corpus. ``IndexSummary.repaired`` names
+the damaged files. Every build, even one with nothing to change, also clears leftovers (stale
+``*.tmp`` folders, superseded generations).
 """
 
 from __future__ import annotations
@@ -21,8 +29,9 @@ from .chunking import Chunk, chunk_document, embedding_text
 from .config import Config, LexicalConfig
 from .dense import DenseIndex
 from .embedder import PASSAGE, Embedder
-from .generations import BuildLock, live_generation, publish, stage
-from .index import DENSE_FILE, LEXICAL_DIR, META_FILE, LocalIndex, load_index
+from .errors import IndexDamaged
+from .generations import CHECKSUMS, BuildLock, clean_leftovers, damaged_files, live_generation, publish, stage, write_checksums
+from .index import CHECKSUMS_KEY, DENSE_FILE, LEXICAL_DIR, META_FILE, LocalIndex, check_parts, load_index
 from .ingest import Document, FileProblem, load_corpus
 from .lexical import LexicalIndex, TokenRowsMissing
 from .manifest import LEXICAL
@@ -49,6 +58,18 @@ class IndexSummary:
     chunks: int = 0
     seconds: float = 0.0
     generation: str | None = None
+    # Files of the live generation found damaged (relative to it: "dense.faiss", "lexical/ids.npy")
+    # and rebuilt by this build; the documents counts above are against what survived.
+    repaired: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Health:
+    """What a build found wrong with the live generation."""
+
+    damaged: list[str]  # files, relative to the generation
+    parts: set[str]  # what to rebuild: META_FILE, DENSE_FILE and/or LEXICAL_DIR
+    record: bool  # no trustworthy checksums: record them (in place if nothing else is written)
 
 
 @dataclass
@@ -62,7 +83,9 @@ class _Changes:
     vectors: np.ndarray  # one row per text
     manifest: dict
     lexical: LexicalConfig
-    retokenize: bool  # BM25 settings changed: every chunk is tokenised again (no re-embedding)
+    retokenize: bool  # BM25 settings changed or files damaged: every chunk is tokenised again
+    # Vectors were lost (dense.faiss damaged): (ids, vectors) of every kept chunk, embedded again.
+    reembedded: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def build_index(
@@ -81,8 +104,19 @@ def build_index(
     root = cfg.index.path
     docs = {d.doc_id: d for d in documents}
     with BuildLock(root):
+        clean_leftovers(root)
         wanted = manifest_for(cfg, embedder)
+        summary = IndexSummary()
         live = None if rebuild else live_generation(root)
+        health = _health(live) if live is not None else None
+        if health is not None and health.damaged:
+            summary.repaired = health.damaged
+            log.warning(
+                "index generation %s is damaged (%s): rebuilding %s",
+                live.name, ", ".join(health.damaged), ", ".join(sorted(health.parts)) or "its checksums",
+            )
+        if health is not None and META_FILE in health.parts:
+            live = None  # documents, spans and chunk ids went with it: build anew from the corpus
         old_hashes: dict[str, str] = {}
         retokenize = False
         if live is not None:
@@ -91,16 +125,21 @@ def build_index(
                 found = old.manifest()
                 check_manifest(found, vector_settings(wanted), root)
                 old_hashes = old.hashes()
-                retokenize = found.get(LEXICAL) != wanted[LEXICAL]
+                retokenize = found.get(LEXICAL) != wanted[LEXICAL] or LEXICAL_DIR in health.parts
             finally:
                 old.close()
+        reembed = live is not None and DENSE_FILE in health.parts
 
-        summary = IndexSummary()
         summary.added = sorted(set(docs) - set(old_hashes))
         summary.removed = sorted(set(old_hashes) - set(docs))
         summary.changed = sorted(i for i in set(docs) & set(old_hashes) if docs[i].content_hash != old_hashes[i])
         summary.unchanged = len(set(docs) & set(old_hashes)) - len(summary.changed)
-        if live is not None and not (summary.added or summary.removed or summary.changed or retokenize):
+        if live is not None and not (summary.added or summary.removed or summary.changed or retokenize or reembed):
+            if health.record:
+                # Its files all opened and agree: what a reader would accept, now recorded so the
+                # next load checks them cheaply (nothing else is ever written into a live one).
+                write_checksums(live)
+                log.info("recorded the checksums of index generation %s", live.name)
             store = Store(live / META_FILE, readonly=True)
             summary.documents, summary.chunks = store.counts()
             store.close()
@@ -114,10 +153,14 @@ def build_index(
             for doc in (docs[i] for i in summary.added + summary.changed)
         ]
         texts = [embedding_text(doc.title, doc.text[c.start : c.end]) for doc, chunks in new for c in chunks]
-        vectors = _embed(embedder, texts, progress, on_embedded)
-        summary.chunks_embedded = len(texts)
+        kept = _kept_chunks(live, summary.removed + summary.changed) if reembed else []
+        vectors = _embed(embedder, [text for _, text in kept] + texts, progress, on_embedded)
+        summary.chunks_embedded = len(kept) + len(texts)
+        reembedded = (np.asarray([i for i, _ in kept], dtype=np.int64), vectors[: len(kept)]) if reembed else None
 
-        changes = _Changes(live, summary.removed + summary.changed, new, texts, vectors, wanted, cfg.lexical, retokenize)
+        changes = _Changes(
+            live, summary.removed + summary.changed, new, texts, vectors[len(kept) :], wanted, cfg.lexical, retokenize, reembedded
+        )
         tmp = stage(root)
         try:
             summary.documents, summary.chunks = _write_generation(tmp, changes, embedder.dim)
@@ -129,6 +172,70 @@ def build_index(
         summary.seconds = time.monotonic() - t0
         log.info("index generation %s is live", final.name)
         return summary
+
+
+def _part(file: str) -> str | None:
+    """The part of a generation a file belongs to (None: not one of ours)."""
+    if file in (META_FILE, DENSE_FILE):
+        return file
+    if file == LEXICAL_DIR or file.startswith(LEXICAL_DIR + "/"):
+        return LEXICAL_DIR
+    return None
+
+
+def _health(gen: Path) -> _Health:
+    """The live generation's damaged files and the parts to rebuild: from its checksums, or,
+    without a usable record (written before checksums existed, or ``files.json`` itself
+    damaged), by opening every part as a reader would, with SQLite's own check."""
+    bad = damaged_files(gen)
+    if bad is not None and CHECKSUMS not in bad:
+        parts = {_part(f) for f in bad} - {None}
+        return _Health(bad, parts, record=False)
+    found = (bad or []) + _open_each_part(gen, expect_checksums=bad is None)
+    return _Health(found, {_part(f) for f in found} - {None}, record=True)
+
+
+def _open_each_part(gen: Path, expect_checksums: bool) -> list[str]:
+    """The files that fail to open (each part is tried, so every damaged part is found)."""
+    bad: list[str] = []
+    store = dense = lexical = None
+    try:
+        store = Store(gen / META_FILE, readonly=True)
+        store.check()
+        if expect_checksums and store.manifest().get(CHECKSUMS_KEY):
+            bad.append(CHECKSUMS)  # deleted: the manifest says the build wrote it
+    except IndexDamaged as exc:
+        bad.append(exc.file)
+        store = None
+    try:
+        dense = DenseIndex.load(gen / DENSE_FILE)
+    except IndexDamaged as exc:
+        bad.append(exc.file)
+    try:
+        lexical = LexicalIndex.load(gen / LEXICAL_DIR)
+        lexical.load_rows()
+    except IndexDamaged as exc:
+        bad.append(exc.file)
+        lexical = None
+    try:
+        if store is not None and dense is not None and lexical is not None:
+            check_parts(gen, store, dense, lexical)
+    except IndexDamaged as exc:
+        bad.append(exc.file)
+    finally:
+        if store is not None:
+            store.close()
+    return bad
+
+
+def _kept_chunks(live: Path, gone_docs: list[str]) -> list[tuple[int, str]]:
+    """(chunk id, embedding text) of every chunk of the live store a build keeps: what is
+    embedded again when the vectors were lost."""
+    store = Store(live / META_FILE, readonly=True)
+    try:
+        return [(cid, embedding_text(title, text)) for cid, title, text in store.iter_chunks(skip_docs=gone_docs)]
+    finally:
+        store.close()
 
 
 def index_corpus(
@@ -174,10 +281,15 @@ def _embed(embedder: Embedder, texts: list[str], progress: bool, on_embedded: Pr
 def _write_generation(folder: Path, changes: _Changes, dim: int) -> tuple[int, int]:
     """Write the changed index into ``folder``; returns its (documents, chunks)."""
     if changes.live is not None:
-        Store(changes.live / META_FILE, readonly=True).backup_to(folder / META_FILE)
+        source = Store(changes.live / META_FILE, readonly=True)
+        source.backup_to(folder / META_FILE)
+        source.close()
+    if changes.live is not None and changes.reembedded is None:
         dense = DenseIndex.load(changes.live / DENSE_FILE)
     else:
         dense = DenseIndex(dim)
+        if changes.reembedded is not None:
+            dense.add(*changes.reembedded)
     store = Store(folder / META_FILE)
     removed_ids: list[int] = []
     for doc_id in changes.removed:
@@ -197,6 +309,7 @@ def _write_generation(folder: Path, changes: _Changes, dim: int) -> tuple[int, i
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "documents": documents,
             "chunks": chunks,
+            CHECKSUMS_KEY: True,  # publish() records them: a missing files.json is then damage
         }
     )
     store.commit()

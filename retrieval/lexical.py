@@ -14,6 +14,12 @@ On disk, per stream: the score matrix (``data``/``indices``/``indptr.npy``, colu
 ``vocab.txt`` (one token a line, in id order: JSON took seconds to write and read at 1e5
 chunks), and every chunk's token ids (``tokens.npy``, ``offsets.npy``). Indexes saved by
 bm25s itself (before the token ids were kept) still load, and are rebuilt by the next build.
+
+``load`` reads the score matrices into memory rather than mapping them: a mapped file truncated
+under a running bot killed it with SIGBUS (no exception, no log). That costs the matrices'
+size in resident memory (~380 MB at 1e5 chunks; the pages a query touched were resident anyway).
+A file that cannot be parsed, or whose shape disagrees with the others (a truncated
+``vocab.txt`` would otherwise shift every token's column), is ``IndexDamaged`` naming it.
 """
 
 from __future__ import annotations
@@ -22,12 +28,13 @@ import json
 import math
 from array import array
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from .query import ACCENTED, FOLDED
-from .errors import MissingDependency
+from .errors import IndexDamaged, MissingDependency
 from .text import lexical_tokens
 
 try:
@@ -176,17 +183,36 @@ class LexicalIndex:
         self.ids = self.ids[keep]
         self._stale = True
 
+    def load_rows(self) -> None:
+        """Read the token rows a build edits now (``IndexDamaged`` if one is damaged); an index
+        saved without them is fine: its next build tokenises every chunk."""
+        try:
+            self._editable()
+        except TokenRowsMissing:
+            pass
+
     def _editable(self) -> None:
         """Load the token rows and extendable vocabularies of a loaded index."""
         if self._rows is not None and self._vocabs is not None:
             return
-        try:
-            rows = {s: (np.load(self._folder / s / "tokens.npy"), np.load(self._folder / s / "offsets.npy")) for s in STREAMS}
-            texts = {s: (self._folder / s / VOCAB).read_text(encoding="utf-8") for s in STREAMS}
-        except (FileNotFoundError, TypeError):
-            raise TokenRowsMissing("this BM25 index was saved without token rows") from None
-        self._rows = rows
-        self._vocabs = {s: {w: i for i, w in enumerate(t.split("\n"))} if t else {} for s, t in texts.items()}
+        if self._folder is None or not all((self._folder / s / "tokens.npy").exists() for s in STREAMS):
+            raise TokenRowsMissing("this BM25 index was saved without token rows")
+        damaged = _Damage(self._folder)
+        rows, vocabs = {}, {}
+        for s in STREAMS:
+            with damaged.reading(f"{s}/tokens.npy"):
+                tokens = np.load(self._folder / s / "tokens.npy")
+            with damaged.reading(f"{s}/offsets.npy"):
+                offsets = np.load(self._folder / s / "offsets.npy")
+            with damaged.reading(f"{s}/{VOCAB}"):
+                text = (self._folder / s / VOCAB).read_text(encoding="utf-8")
+            vocabs[s] = {w: i for i, w in enumerate(text.split("\n"))} if text else {}
+            if len(offsets) != len(self.ids) + 1 or offsets[-1] != len(tokens):
+                raise damaged(f"{s}/offsets.npy", f"{len(offsets)} offsets for {len(self.ids)} chunks")
+            if len(tokens) and int(tokens.max()) >= len(vocabs[s]):
+                raise damaged(f"{s}/tokens.npy", "token ids past the vocabulary")
+            rows[s] = (tokens, offsets)
+        self._rows, self._vocabs = rows, vocabs
 
     def _tokenize(self, texts: list[str], stream: str, vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
         """Token ids of ``texts`` (new tokens are added to ``vocab``) and their row offsets."""
@@ -315,6 +341,14 @@ class LexicalIndex:
     # --- files ----------------------------------------------------------------------------------
 
     def save(self, folder: Path) -> None:
+        if self._rows is None:
+            # Loaded and never edited (a build that repairs only the vectors): a loaded
+            # vocabulary is hashes, so the matrices are refitted from the kept token rows.
+            try:
+                self._editable()
+                self._stale = True
+            except TokenRowsMissing:
+                pass  # saved by bm25s: its vocabulary is a plain dict, written as it is
         self._fitted()
         folder.mkdir(parents=True, exist_ok=True)
         np.save(folder / "ids.npy", self.ids)
@@ -337,25 +371,35 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> "LexicalIndex":
-        params = json.loads((folder / "params.json").read_text())
-        lex = cls(**params)
-        ids = np.load(folder / "ids.npy")
+        """The index saved in ``folder``, in memory; ``IndexDamaged`` naming the first file that
+        cannot be read or disagrees with the others."""
+        damaged = _Damage(folder)
+        with damaged.reading("params.json"):
+            params = json.loads((folder / "params.json").read_text(encoding="utf-8"))
+            lex = cls(bigrams=bool(params["bigrams"]), k1=float(params["k1"]), b=float(params["b"]))
+        with damaged.reading("ids.npy"):
+            ids = np.load(folder / "ids.npy")
+        if ids.ndim != 1 or ids.dtype != np.int64 or (len(ids) > 1 and np.any(np.diff(ids) <= 0)):
+            raise damaged("ids.npy", f"not ascending int64 chunk ids ({ids.dtype}, shape {ids.shape})")
         if not len(ids):
             return lex
         lex.ids, lex._folder, lex._rows, lex._vocabs, lex._stale = ids, folder, None, None, False
         for stream in STREAMS:
             sub = folder / stream
             if not (sub / VOCAB).exists():  # saved by bm25s
-                model = bm25s.BM25.load(sub, show_progress=False, mmap=True)
+                with damaged.reading(f"{stream}/"):
+                    model = bm25s.BM25.load(sub, show_progress=False, mmap=False)
                 model.unique_token_ids_set = None  # see _model()
                 lex.models[stream] = model
                 continue
-            text = (sub / VOCAB).read_text(encoding="utf-8")
+            with damaged.reading(f"{stream}/{VOCAB}"):
+                text = (sub / VOCAB).read_text(encoding="utf-8")
             words = text.split("\n") if text else []  # no token is empty
-            # Memory-mapped: a query reads only its tokens' columns, and those pages are the
-            # kernel's to drop (the arrays are ~380 MB at 1e5 chunks, beside the model). An old
-            # generation may be deleted while a bot still maps it; Linux keeps it readable.
-            arrays = {name: np.asarray(np.load(sub / f"{name}.npy", mmap_mode="r")) for name in ("data", "indices", "indptr")}
+            arrays = {}
+            for name in ("data", "indices", "indptr"):
+                with damaged.reading(f"{stream}/{name}.npy"):
+                    arrays[name] = np.load(sub / f"{name}.npy")
+            _check_matrix(damaged, stream, arrays, len(words), len(ids))
             try:
                 vocab = HashedVocab(words)
             except ValueError:  # a hash collision inside the vocabulary: never seen, but be exact
@@ -373,3 +417,38 @@ class LexicalIndex:
         # Only bm25s's retrieve() reads this set (~100 MB at 1e5 chunks); we use get_scores.
         model.unique_token_ids_set = None
         return model
+
+
+class _Damage:
+    """Turns what a loader raises on a bad file into ``IndexDamaged`` naming it relative to the
+    generation folder ("lexical/accented/vocab.txt")."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def __call__(self, rel: str, detail: str) -> IndexDamaged:
+        return IndexDamaged(f"{self.folder.name}/{rel}".rstrip("/"), self.folder / rel, detail)
+
+    @contextmanager
+    def reading(self, rel: str):
+        try:
+            yield
+        except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:  # UnicodeDecodeError is a ValueError
+            raise self(rel, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _check_matrix(damaged: _Damage, stream: str, arrays: dict[str, np.ndarray], n_words: int, n_docs: int) -> None:
+    """The shapes a saved score matrix must have, checked in O(1) (plus the vocabulary's
+    pointers): a file cut short or from another build fails here instead of scoring garbage."""
+    data, indices, indptr = arrays["data"], arrays["indices"], arrays["indptr"]
+    if indptr.ndim != 1 or len(indptr) != n_words + 1:
+        # The pointers have one entry per token: a vocabulary of another length is the damaged one
+        # unless the pointers themselves are not a valid array.
+        raise damaged(f"{stream}/{VOCAB}" if indptr.ndim == 1 and len(indptr) else f"{stream}/indptr.npy",
+                      f"{n_words} tokens for {len(indptr) - 1} columns")
+    if n_words and (indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0)):
+        raise damaged(f"{stream}/indptr.npy", "column pointers out of order or past the postings")
+    if len(data) != len(indices) or data.ndim != 1 or indices.ndim != 1:
+        raise damaged(f"{stream}/data.npy", f"{len(data)} scores for {len(indices)} postings")
+    if len(indices) and (int(indices.min()) < 0 or int(indices.max()) >= n_docs):
+        raise damaged(f"{stream}/indices.npy", f"rows outside 0..{n_docs - 1}")

@@ -3,6 +3,11 @@
 Chunk ids come from ``AUTOINCREMENT``, so an id is never reused: the same 64-bit id names a chunk
 in SQLite, in FAISS and in the lexical index, and a deleted chunk can never be confused with a
 new one.
+
+A store opened read-only is a published generation's: SQLite reports a damaged file as an
+exception (never a crash: it reads with ``read()``, and memory mapping is kept off so a file
+truncated under a running process cannot raise SIGBUS), and such a store turns it into
+``IndexDamaged`` naming the file, at load and at query time alike.
 """
 
 from __future__ import annotations
@@ -10,10 +15,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from .chunking import Chunk
+from .errors import IndexDamaged
 from .ingest import Document
 
 SCHEMA = """
@@ -52,21 +59,44 @@ class StoredChunk:
 
 class Store:
     def __init__(self, path: Path, readonly: bool = False):
-        self.path = path
+        self.path, self.readonly = path, readonly
         uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
-        # The bot searches from worker threads; reads are safe to share, writes happen in one.
-        self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        self.db.execute("PRAGMA foreign_keys = ON")
+        with self._reading():
+            # The bot searches from worker threads; reads are safe to share, writes happen in one.
+            self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self.db.execute("PRAGMA foreign_keys = ON")
+            # Explicitly off (a SQLite built with a default mmap size would map the file).
+            self.db.execute("PRAGMA mmap_size = 0")
         if not readonly:
             self.db.executescript(SCHEMA)
         self._docs: dict[str, Document] = {}
 
+    @contextmanager
+    def _reading(self):
+        """A read-only store's SQLite errors are a damaged file: the only writer is gone."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if not self.readonly:
+                raise
+            raise IndexDamaged(self.path.name, self.path, f"{type(exc).__name__}: {exc}") from exc
+
     def close(self) -> None:
         self.db.close()
 
+    def check(self) -> None:
+        """SQLite's own structural check (``IndexDamaged`` when it fails). It reads every page
+        (seconds on a large store), so it is for generations that carry no checksums."""
+        with self._reading():
+            found = [r[0] for r in self.db.execute("PRAGMA quick_check")]
+            self.manifest(), self.counts()
+        if found != ["ok"]:
+            raise IndexDamaged(self.path.name, self.path, "; ".join(map(str, found[:3])))
+
     # manifest
     def manifest(self) -> dict:
-        return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM manifest")}
+        with self._reading():
+            return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM manifest")}
 
     def set_manifest(self, values: dict) -> None:
         self.db.executemany(
@@ -76,7 +106,8 @@ class Store:
 
     # documents
     def hashes(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT doc_id, content_hash FROM documents"))
+        with self._reading():
+            return dict(self.db.execute("SELECT doc_id, content_hash FROM documents"))
 
     def add_document(self, doc: Document, chunks: Iterable[Chunk]) -> list[int]:
         self.db.execute(
@@ -105,22 +136,25 @@ class Store:
     def document(self, doc_id: str) -> Document:
         doc = self._docs.get(doc_id)
         if doc is None:
-            row = self.db.execute(
-                "SELECT doc_id, title, text, path, date, source, author, url FROM documents WHERE doc_id = ?",
-                (doc_id,),
-            ).fetchone()
+            with self._reading():
+                row = self.db.execute(
+                    "SELECT doc_id, title, text, path, date, source, author, url FROM documents WHERE doc_id = ?",
+                    (doc_id,),
+                ).fetchone()
             if row is None:
                 raise KeyError(doc_id)
             doc = self._docs[doc_id] = Document(*row)
         return doc
 
     def counts(self) -> tuple[int, int]:
-        docs = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-        chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        with self._reading():
+            docs = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+            chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         return docs, chunks
 
     def date_range(self) -> tuple[str | None, str | None]:
-        row = self.db.execute("SELECT MIN(date), MAX(date) FROM documents WHERE date GLOB '[0-9]*'").fetchone()
+        with self._reading():
+            row = self.db.execute("SELECT MIN(date), MAX(date) FROM documents WHERE date GLOB '[0-9]*'").fetchone()
         return row[0], row[1]
 
     # chunks
@@ -129,19 +163,24 @@ class Store:
         if not ids:
             return []
         rows = {}
-        for start in range(0, len(ids), _IDS_PER_QUERY):
-            part = ids[start : start + _IDS_PER_QUERY]
-            q = f'SELECT chunk_id, doc_id, start, "end" FROM chunks WHERE chunk_id IN ({",".join("?" * len(part))})'
-            rows.update({r[0]: r for r in self.db.execute(q, part)})
+        with self._reading():
+            for start in range(0, len(ids), _IDS_PER_QUERY):
+                part = ids[start : start + _IDS_PER_QUERY]
+                q = f'SELECT chunk_id, doc_id, start, "end" FROM chunks WHERE chunk_id IN ({",".join("?" * len(part))})'
+                rows.update({r[0]: r for r in self.db.execute(q, part)})
         return [StoredChunk(r[0], r[1], r[2], r[3], self.document(r[1])) for i in ids if (r := rows.get(i))]
 
-    def iter_chunks(self) -> Iterator[tuple[int, str, str]]:
-        """(chunk_id, title, chunk text) for every chunk, in id order."""
+    def iter_chunks(self, skip_docs: Iterable[str] = ()) -> Iterator[tuple[int, str, str]]:
+        """(chunk_id, title, chunk text) for every chunk, in id order, but those of ``skip_docs``."""
+        skip = set(skip_docs)
         q = (
-            'SELECT c.chunk_id, d.title, substr(d.text, c.start + 1, c."end" - c.start) '
+            'SELECT c.chunk_id, d.title, substr(d.text, c.start + 1, c."end" - c.start), c.doc_id '
             "FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.chunk_id"
         )
-        yield from self.db.execute(q)
+        with self._reading():
+            for chunk_id, title, text, doc_id in self.db.execute(q):
+                if doc_id not in skip:
+                    yield chunk_id, title, text
 
     def backup_to(self, path: Path) -> None:
         """A consistent copy of the whole database at ``path``."""

@@ -101,3 +101,17 @@ def test_an_empty_index_finds_nothing(data):
     assert len(empty) == 0
     found, scores = empty.search(query, 5)
     assert found.shape == scores.shape == (0,) and found.dtype == np.int64
+
+
+@pytest.mark.parametrize("cut", [0, 10, -100])
+def test_a_damaged_file_is_index_damaged_without_its_path(index, tmp_path, cut):
+    from retrieval.errors import IndexDamaged
+
+    path = tmp_path / "dense.faiss"
+    index.save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[:cut] if cut else b"\xa5" * len(data))
+    with pytest.raises(IndexDamaged) as err:
+        DenseIndex.load(path)
+    assert str(err.value) == "index damaged: dense.faiss; run qabot index --rebuild"
+    assert err.value.path == path and err.value.detail.startswith("RuntimeError")  # FAISS's words, for the log

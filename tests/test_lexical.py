@@ -184,3 +184,28 @@ def test_search_can_score_extra_chunks_in_the_same_pass():
             ids, got = lex.search(query_tokens(q, stream), 2, stream, include=np.array([34, 3, 99]))
             assert ids.tolist() == sorted(set(top.tolist()) | {3, 34, 99})
             assert np.array_equal(got, lex.scores(query_tokens(q, stream), ids, stream))
+
+
+@pytest.mark.parametrize("file", ["ids.npy", "params.json", "accented/data.npy", "folded/indptr.npy", "folded/vocab.txt"])
+def test_a_cut_file_is_index_damaged_naming_it(tmp_path, file):
+    from retrieval.errors import IndexDamaged
+
+    lex = LexicalIndex()
+    lex.add(range(1, len(TEXTS) + 1), TEXTS)
+    lex.save(tmp_path / "lexical")
+    path = tmp_path / "lexical" / file
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(IndexDamaged, match=f"^index damaged: lexical/{file}; run qabot index --rebuild$"):
+        LexicalIndex.load(tmp_path / "lexical")
+
+
+def test_a_loaded_index_saved_without_edits_is_written_whole(tmp_path):
+    lex = LexicalIndex()
+    lex.add(range(1, len(TEXTS) + 1), TEXTS)
+    lex.save(tmp_path / "lexical")
+    LexicalIndex.load(tmp_path / "lexical").save(tmp_path / "again")
+    again = LexicalIndex.load(tmp_path / "again")
+    for q in QUESTIONS:
+        for stream, got in scores(again, q).items():
+            assert np.array_equal(got, scores(lex, q)[stream])

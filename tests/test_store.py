@@ -131,3 +131,34 @@ def test_a_readonly_store_refuses_writes(store, tmp_path):
         assert ro.hashes() == {"hoi-nghi": HOI_NGHI.content_hash}
     finally:
         ro.close()
+
+
+def test_a_damaged_readonly_store_is_index_damaged_at_open_and_at_query_time(store, tmp_path):
+    from retrieval.errors import IndexDamaged
+
+    store.add_document(HOI_NGHI, spans(HOI_NGHI, "Đồng chí"))
+    store.commit()
+    path = tmp_path / "meta.sqlite"
+    served = Store(path, readonly=True)
+    assert served.counts() == (1, 2)
+    data = bytearray(path.read_bytes())
+    data[:16] = b"\xa5" * 16  # the header: SQLite no longer knows the file
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexDamaged, match=r"^index damaged: meta.sqlite; run qabot index --rebuild$"):
+        Store(path, readonly=True).manifest()
+    served.close()
+
+
+def test_a_store_cut_under_an_open_reader_is_index_damaged_at_query_time(store, tmp_path):
+    from retrieval.errors import IndexDamaged
+
+    store.add_document(HOI_NGHI, spans(HOI_NGHI, "Đồng chí"))
+    store.commit()
+    served = Store(tmp_path / "meta.sqlite", readonly=True)
+    assert [c.doc_id for c in served.chunks([1, 2])] == ["hoi-nghi", "hoi-nghi"]
+    with open(tmp_path / "meta.sqlite", "r+b") as f:
+        f.truncate(0)
+    served._docs.clear()
+    with pytest.raises(IndexDamaged, match="meta.sqlite"):  # an exception for the bot, not a crash
+        served.chunks([1])
+    served.close()
