@@ -1,5 +1,9 @@
 """Who may use the bot: allow-lists and admins from the config, and the gate every handler
-passes first (a refused user hears so once a minute at most, however much they write)."""
+passes first (a refused user hears so once a minute at most, however much they write).
+
+Closed by default: with both allow-lists empty only admins get in, unless the config says
+``open_to_everyone: true``. A staff bot must not answer (and show its corpus to) whoever finds
+it just because nobody filled in a list."""
 
 from __future__ import annotations
 
@@ -18,18 +22,50 @@ from .state import bot_state
 log = logging.getLogger(__name__)
 
 REFUSAL_COOLDOWN = 60.0  # seconds between two refusals to one user
+# Who may use the bot, as /status and the start-up log say it.
+OPEN, ADMINS_ONLY, LISTED = "open", "admins-only", "listed"
 
 
 def is_admin(tg: TelegramConfig, user_id: int | None) -> bool:
     return user_id is not None and user_id in tg.admins
 
 
+def access_mode(tg: TelegramConfig) -> str:
+    """OPEN (``open_to_everyone``), ADMINS_ONLY (both lists empty) or LISTED."""
+    if tg.allowed_users or tg.allowed_chats:
+        return LISTED
+    return OPEN if tg.open_to_everyone else ADMINS_ONLY
+
+
+def access_warnings(tg: TelegramConfig) -> list[str]:
+    """What ``qabot serve`` warns about at start: a bot open to anyone, one nobody but the admins
+    can use, and one nobody can administer."""
+    mode, out = access_mode(tg), []
+    if mode == OPEN:
+        out.append(
+            "telegram.open_to_everyone is true: anyone who finds the bot can ask it and see the corpus "
+            "size and dates in /help"
+        )
+    elif mode == ADMINS_ONLY:
+        who = "only the admins" if tg.admins else "nobody (no admins either)"
+        out.append(
+            f"telegram.allowed_users and allowed_chats are empty: {who} can use the bot; everyone else is "
+            "refused with their user id. List ids there, or set telegram.open_to_everyone: true"
+        )
+    if not tg.admins:
+        out.append("telegram.admins is empty: nobody can /reload, upload articles or see /status")
+    return out
+
+
 def is_allowed(tg: TelegramConfig, user_id: int | None, chat_id: int | None) -> bool:
-    """Admins always; otherwise the user and the chat must each pass their list (empty = open)."""
+    """Admins always; otherwise the user and the chat must each pass their list (an empty list
+    restricts nothing); with both lists empty, everyone only when ``open_to_everyone``."""
     if user_id is None:
         return False
     if is_admin(tg, user_id):
         return True
+    if access_mode(tg) != LISTED:
+        return tg.open_to_everyone
     if tg.allowed_users and user_id not in tg.allowed_users:
         return False
     if tg.allowed_chats and chat_id not in tg.allowed_chats:
@@ -81,7 +117,7 @@ async def gate_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, command
         return True
     text = render.admin_only_message(command)
     if update.callback_query:
-        await update.callback_query.answer(render.plain(text), show_alert=True)  # alerts take no markup
+        await update.callback_query.answer(render.alert(text), show_alert=True)  # alerts take no markup
     else:
         await update.effective_message.reply_text(text, do_quote=is_group(update))
     return False

@@ -20,7 +20,7 @@ from retrieval.config import Config, ConfigError
 from retrieval.embedder import load_embedder
 
 from . import admin, handlers, render
-from .access import RefusalCooldown
+from .access import RefusalCooldown, access_mode, access_warnings
 from .credentials import TOKEN_ENV, protect_logs, token_from_env
 from .feedback import FeedbackStore
 from .pages import FEEDBACK_PATTERN, MORE_PATTERN, RELOAD_PATTERN, PageCache
@@ -38,16 +38,32 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         if update.callback_query:
-            await update.callback_query.answer(render.plain(render.apology_message()), show_alert=True)
+            await update.callback_query.answer(render.alert(render.apology_message()), show_alert=True)
         elif update.effective_chat:
             await context.bot.send_message(update.effective_chat.id, render.apology_message())
     except TelegramError as exc:
         log.warning("could not send the apology: %s", exc)
 
 
+def log_access_warnings(cfg: Config) -> list[str]:
+    """Say at start who may use the bot, and loudly when that is everyone, or nobody but the
+    admins, or nobody can administer it; returns the warnings logged."""
+    tg = cfg.telegram
+    log.info(
+        "access: %s (%d allowed users, %d allowed chats, %d admins)",
+        access_mode(tg), len(tg.allowed_users), len(tg.allowed_chats), len(tg.admins),
+    )
+    warnings = access_warnings(tg)
+    for warning in warnings:
+        log.warning("%s", warning)
+    return warnings
+
+
 async def _post_init(app: Application) -> None:
     await app.bot.set_my_commands([BotCommand(name, text) for name, text in render.COMMANDS])
     log.info("bot @%s is up", app.bot.username)
+    # Here, not before the index loads, so the warnings are the last thing an operator sees.
+    log_access_warnings(app.bot_data[KEY].cfg)
 
 
 async def _post_shutdown(app: Application) -> None:

@@ -79,6 +79,9 @@ class TelegramConfig:
     base_file_url: str | None = None
     allowed_users: list[int] = field(default_factory=list)
     allowed_chats: list[int] = field(default_factory=list)
+    # With both lists empty the bot answers only its admins, unless this says otherwise: being
+    # open to anyone who finds the bot must be a decision written down, not an omission.
+    open_to_everyone: bool = False
     admins: list[int] = field(default_factory=list)
     passages_per_reply: int = 3
     rate_limit_per_minute: int = 20
@@ -153,6 +156,12 @@ def parse_config(data: dict, base: Path, overrides: dict[str, Any] | None = None
     cfg = _build(Config, data, "config")
     if cfg.retrieval.fusion not in FUSION_METHODS:
         raise ConfigError(f"retrieval.fusion must be one of {', '.join(FUSION_METHODS)}, got {cfg.retrieval.fusion!r}")
+    tg = cfg.telegram
+    if tg.open_to_everyone and (tg.allowed_users or tg.allowed_chats):
+        raise ConfigError(
+            "telegram.open_to_everyone: true contradicts telegram.allowed_users / allowed_chats; "
+            "keep the lists (only they may use the bot) or empty them (everyone may)"
+        )
     cfg.corpus.path = (base / cfg.corpus.path).resolve()
     cfg.index.path = (base / cfg.index.path).resolve()
     if cfg.embedding.cache_dir is not None:

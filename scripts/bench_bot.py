@@ -68,7 +68,7 @@ def main() -> int:
             {
                 "corpus": {"path": str(corpus)},
                 "index": {"path": str(tmp / "index")},
-                "telegram": {"base_url": fake.base_url, "base_file_url": fake.base_file_url, "rate_limit_per_minute": 0},
+                "telegram": {"base_url": fake.base_url, "base_file_url": fake.base_file_url, "rate_limit_per_minute": 0, "open_to_everyone": True},
             },
             tmp,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.access import RefusalCooldown, is_admin, is_allowed
+from bot.access import ADMINS_ONLY, LISTED, OPEN, RefusalCooldown, access_mode, access_warnings, is_admin, is_allowed
 from retrieval.config import TelegramConfig
 
 ADMIN, USER, STRANGER = 100, 200, 666
@@ -15,6 +15,7 @@ GROUP, OTHER_GROUP = -1001, -1002
     "tg",
     [
         TelegramConfig(admins=[ADMIN]),
+        TelegramConfig(admins=[ADMIN], open_to_everyone=True),
         TelegramConfig(admins=[ADMIN], allowed_users=[USER]),
         TelegramConfig(admins=[ADMIN], allowed_chats=[GROUP]),
         TelegramConfig(admins=[ADMIN], allowed_users=[USER], allowed_chats=[GROUP]),
@@ -27,11 +28,42 @@ def test_admins_always_pass(tg):
     assert not is_admin(tg, USER) and not is_admin(tg, None)
 
 
-def test_empty_lists_leave_the_bot_open_to_everyone():
-    tg = TelegramConfig()
+def test_empty_lists_admit_only_admins_by_default():
+    tg = TelegramConfig(admins=[ADMIN])
+    assert access_mode(tg) == ADMINS_ONLY
+    assert not is_allowed(tg, STRANGER, STRANGER)
+    assert not is_allowed(tg, STRANGER, GROUP)
+    assert is_allowed(tg, ADMIN, GROUP)
+
+
+def test_empty_lists_with_open_to_everyone_admit_anyone_anywhere():
+    tg = TelegramConfig(open_to_everyone=True)
+    assert access_mode(tg) == OPEN
     assert is_allowed(tg, STRANGER, STRANGER)
     assert is_allowed(tg, STRANGER, GROUP)
     assert not is_admin(tg, STRANGER)
+
+
+def test_an_open_bot_is_warned_about():
+    [warning] = access_warnings(TelegramConfig(open_to_everyone=True, admins=[ADMIN]))
+    assert "open_to_everyone" in warning and "anyone" in warning
+
+
+def test_a_bot_only_admins_can_use_is_warned_about_with_the_way_out():
+    [warning] = access_warnings(TelegramConfig(admins=[ADMIN]))
+    assert "only the admins" in warning and "allowed_users" in warning and "open_to_everyone: true" in warning
+
+
+def test_no_admins_is_warned_about_in_every_mode():
+    for tg in (TelegramConfig(), TelegramConfig(open_to_everyone=True), TelegramConfig(allowed_users=[USER])):
+        assert any("admins is empty" in w and "/reload" in w for w in access_warnings(tg))
+    # Neither a list nor an admin: nobody at all can use it, and it says so.
+    assert any("nobody (no admins either)" in w for w in access_warnings(TelegramConfig()))
+
+
+def test_a_configured_bot_gets_no_warning():
+    tg = TelegramConfig(admins=[ADMIN], allowed_chats=[GROUP])
+    assert access_mode(tg) == LISTED and access_warnings(tg) == []
 
 
 def test_a_user_list_admits_only_its_users_in_any_chat():

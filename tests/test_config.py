@@ -13,6 +13,9 @@ def test_shipped_config_loads_with_paths_relative_to_it():
     assert cfg.index.path == REPO / ".qabot" / "index"
     assert cfg.retrieval.fusion == "zsum"
     assert cfg.telegram.admins == []
+    # Nobody but admins until someone decides otherwise (issue 11: not open by default).
+    assert cfg.telegram.open_to_everyone is False
+    assert cfg.telegram.allowed_users == [] and cfg.telegram.allowed_chats == []
 
 
 def test_env_variable_names_the_config(tmp_path, monkeypatch):
@@ -40,3 +43,17 @@ def test_overrides_take_dotted_keys(tmp_path):
 def test_missing_file_says_how_to_point_at_one(tmp_path):
     with pytest.raises(ConfigError, match="--config"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_open_to_everyone_is_a_boolean_and_defaults_to_closed(tmp_path):
+    assert parse_config({}, tmp_path).telegram.open_to_everyone is False
+    assert parse_config({"telegram": {"open_to_everyone": True}}, tmp_path).telegram.open_to_everyone is True
+    with pytest.raises(ConfigError, match="telegram.open_to_everyone must be bool"):
+        parse_config({"telegram": {"open_to_everyone": "yes"}}, tmp_path)
+
+
+@pytest.mark.parametrize("lists", [{"allowed_users": [200]}, {"allowed_chats": [-1001]}])
+def test_open_to_everyone_beside_an_allow_list_is_an_error(tmp_path, lists):
+    with pytest.raises(ConfigError, match="open_to_everyone.*contradicts"):
+        parse_config({"telegram": {"open_to_everyone": True, **lists}}, tmp_path)
+    assert parse_config({"telegram": {"open_to_everyone": False, **lists}}, tmp_path).telegram.open_to_everyone is False
