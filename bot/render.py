@@ -5,12 +5,18 @@ Pure functions only (records in, strings out), so every reply can be checked wit
 Everything that comes from an article or a user goes through ``esc``; markup is only ever added
 around whole, already-escaped pieces, so a message can be split between blocks without cutting a
 tag in half.
+
+Lengths are what Telegram counts: UTF-16 code units of the text after entity parsing (an emoji
+outside the BMP counts 2). Every field from an article, the corpus or a user is shortened with
+``shorten`` to its own budget, so the fixed words around it always fit; ``fit`` is the last resort
+that holds every message under the limit whatever the input.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 from retrieval.index import IndexStats
 from retrieval.ingest import Document, FileReading
@@ -18,6 +24,16 @@ from retrieval.search import Answer, Hit
 
 
 MESSAGE_LIMIT = 4096  # Telegram: characters after entity parsing, counted in UTF-16 code units
+ALERT_LIMIT = 200  # answerCallbackQuery text (counted the same way)
+# Budgets (UTF-16 units) of single fields: long enough for any real one, short enough that a
+# hostile one leaves room for the quote and the words around it.
+TITLE_UNITS = 300
+SOURCE_UNITS = 100
+DATE_UNITS = 40
+NAME_UNITS = 100  # document ids, paths, file names (shortened in the middle: both ends tell)
+REASON_UNITS = 300  # why a file or line could not be read
+USERNAME_UNITS = 64
+MAX_URL = 2048  # longer urls are not linked
 QUOTE_LIMIT = 1000  # a longer quote is trimmed around its answering sentence
 QUOTE_BEFORE = 220  # context kept before the answering sentence, so it stays in view when collapsed
 EXPANDABLE_OVER = 400  # quotes longer than this start collapsed
@@ -38,6 +54,11 @@ COMMANDS = [
 NOT_FOUND = "Không tìm thấy nội dung liên quan trong kho bài viết"
 
 _TAG = re.compile(r"<[^>]*>")
+# Bidi embeddings, overrides and isolates: in a title or file name they would reverse the words
+# after it on screen (a ".txt" shown where the name ends in ".exe").
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+ZWJ = "\u200d"
 
 
 def esc(text: str) -> str:
@@ -49,48 +70,147 @@ def plain(markup: str) -> str:
     return html.unescape(_TAG.sub("", markup))
 
 
+def units(text: str) -> int:
+    """Length in UTF-16 code units, as Telegram counts."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def visible_length(markup: str) -> int:
     """Length Telegram checks against its limit: text after entity parsing, in UTF-16 units."""
-    return len(plain(markup).encode("utf-16-le")) // 2
+    return units(plain(markup))
+
+
+def _width(ch: str) -> int:
+    return 2 if ord(ch) > 0xFFFF else 1
+
+
+def _regional(ch: str) -> bool:
+    return "\U0001f1e6" <= ch <= "\U0001f1ff"
+
+
+def _extends(ch: str) -> bool:
+    """``ch`` belongs to the character before it (combining mark, joiner, emoji modifier...)."""
+    return (
+        unicodedata.category(ch) in ("Mn", "Mc", "Me")
+        or ch == ZWJ
+        or "\ufe00" <= ch <= "\ufe0f"  # variation selectors
+        or "\U0001f3fb" <= ch <= "\U0001f3ff"  # skin tones
+        or "\U000e0020" <= ch <= "\U000e007f"  # emoji tag sequences (subdivision flags)
+        or "\U000e0100" <= ch <= "\U000e01ef"
+    )
+
+
+def _boundary(text: str, i: int) -> bool:
+    """Whether cutting ``text`` before index ``i`` leaves every character whole as a reader
+    sees it (a close approximation of grapheme clusters, without a dependency)."""
+    if i <= 0 or i >= len(text):
+        return True
+    if _extends(text[i]) or text[i - 1] == ZWJ or text[i - 1 : i + 1] == "\r\n":
+        return False
+    if _regional(text[i]) and _regional(text[i - 1]):  # flags are pairs of regional indicators
+        run = 0
+        while i - run - 1 >= 0 and _regional(text[i - run - 1]):
+            run += 1
+        return run % 2 == 0
+    return True
+
+
+def _head(text: str, budget: int) -> str:
+    """The longest start of ``text`` within ``budget`` UTF-16 units, cut between graphemes."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += _width(ch)
+        if used > budget:
+            while i > 0 and not _boundary(text, i):
+                i -= 1
+            return text[:i]
+    return text
+
+
+def _tail(text: str, budget: int) -> str:
+    """The longest end of ``text`` within ``budget`` UTF-16 units, cut between graphemes."""
+    used = 0
+    for i in range(len(text) - 1, -1, -1):
+        used += _width(text[i])
+        if used > budget:
+            i += 1
+            while i < len(text) and not _boundary(text, i):
+                i += 1
+            return text[i:]
+    return text
+
+
+def shorten(text: str | None, limit: int, middle: bool = False) -> str:
+    """A one-line field (title, source, id, file name, reason) within ``limit`` UTF-16 units:
+    line breaks and control characters become spaces, bidi controls go, and a longer text is
+    cut between words (or graphemes) with "…" at the end, or in the middle when ``middle`` (paths
+    and ids, whose ends both matter: the folder and the file's suffix)."""
+    text = _CONTROLS.sub(" ", _BIDI_CONTROLS.sub("", text or ""))
+    if units(text) <= limit:
+        return text
+    room = max(0, limit - 1)  # the ellipsis takes one unit
+    if middle:
+        head = _head(text, (room + 1) // 2)
+        return head + ELLIPSIS + _tail(text, room - units(head))
+    head = _head(text, room)
+    space = head.rfind(" ")
+    if space > len(head) // 2:
+        head = head[:space]
+    return head.rstrip() + ELLIPSIS
+
+
+def fit(markup: str, limit: int = MESSAGE_LIMIT) -> str:
+    """The last resort: ``markup`` unchanged when it fits, else its plain text cut to ``limit``
+    (the markup goes, which is safe: a cut can never leave a tag open). Fields are shortened
+    before this, so real messages never get here."""
+    if visible_length(markup) <= limit:
+        return markup
+    return esc(_head(plain(markup), max(0, limit - 1)).rstrip() + ELLIPSIS)
+
+
+def alert(markup: str) -> str:
+    """A message as a button alert: plain text (alerts take no markup) within Telegram's 200."""
+    text = plain(markup)
+    return text if units(text) <= ALERT_LIMIT else _head(text, ALERT_LIMIT - 1).rstrip() + ELLIPSIS
 
 
 def _cut_left(text: str, keep: int) -> str:
-    """The last ``keep`` characters of ``text``, starting at a word boundary."""
-    if len(text) <= keep:
+    """The last ``keep`` UTF-16 units of ``text``, starting at a word boundary."""
+    if units(text) <= keep:
         return text
-    tail = text[len(text) - keep :]
+    tail = _tail(text, keep)
     space = tail.find(" ")
-    if 0 <= space < keep // 2:
+    if 0 <= space < len(tail) // 2:
         tail = tail[space + 1 :]
     return ELLIPSIS + tail.lstrip()
 
 
 def _cut_right(text: str, keep: int) -> str:
-    """The first ``keep`` characters of ``text``, ending at a word boundary."""
-    if len(text) <= keep:
+    """The first ``keep`` UTF-16 units of ``text``, ending at a word boundary."""
+    if units(text) <= keep:
         return text
-    head = text[:keep]
+    head = _head(text, keep)
     space = head.rfind(" ")
-    if space > keep // 2:
+    if space > len(head) // 2:
         head = head[:space]
     return head.rstrip() + ELLIPSIS
 
 
 def trimmed_quote(quote: str, highlight: tuple[int, int], limit: int = QUOTE_LIMIT) -> tuple[str, str, str]:
-    """(before, answering sentence, after), together at most about ``limit`` characters."""
+    """(before, answering sentence, after), together at most about ``limit`` UTF-16 units."""
     a, b = highlight
     a, b = max(0, min(a, len(quote))), max(0, min(b, len(quote)))
     if b <= a:
         a, b = 0, 0
     before, mark, after = quote[:a], quote[a:b], quote[b:]
-    if len(quote) <= limit:
+    if units(quote) <= limit:
         return before, mark, after
     mark = _cut_right(mark, limit)
-    room = max(0, limit - len(mark))
+    room = max(0, limit - units(mark))
     before = _cut_left(before, min(QUOTE_BEFORE, room)) if before else ""
     if before == ELLIPSIS:
         before = ""
-    room = max(0, room - len(before))
+    room = max(0, room - units(before))
     after = _cut_right(after, room) if after and room > MIN_AFTER else (ELLIPSIS if after else "")
     return before, mark, after
 
@@ -195,7 +315,7 @@ def inspect_lines(read: FileReading) -> list[str]:
 
 
 def _safe_url(url: str | None) -> str | None:
-    if url and re.match(r"https?://[^\s<>\"]+$", url):
+    if url and len(url) <= MAX_URL and re.match(r"https?://[^\s<>\"]+$", url):
         return url
     return None
 
@@ -203,10 +323,11 @@ def _safe_url(url: str | None) -> str | None:
 def passage_html(hit: Hit, number: int) -> str:
     """One passage: numbered title (a link when the article has a url), date · source, quote."""
     url = _safe_url(hit.doc.url)
-    title = esc(hit.doc.title)
+    title = esc(shorten(hit.doc.title, TITLE_UNITS))
     title = f'<a href="{esc(url)}">{title}</a>' if url else title
     lines = [f"<b>{number}.</b> <b>{title}</b>"]
-    meta = date_and_source(hit)
+    date = shorten(display_date(hit.doc.date), DATE_UNITS)
+    meta = " · ".join(x for x in (date, shorten(hit.doc.source, SOURCE_UNITS)) if x)
     if meta:
         lines.append(f"<i>{esc(meta)}</i>")
     before, mark, after = trimmed_quote(hit.quote, hit.highlight)
@@ -234,14 +355,8 @@ def pack(blocks: list[str], limit: int = MESSAGE_LIMIT, separator: str = "\n\n")
 
 def answer_messages(answer: Answer, limit: int = MESSAGE_LIMIT) -> list[str]:
     """The passages of an answered question, as one or more HTML messages."""
-    blocks = [passage_html(hit, hit.rank) for hit in answer.hits]
-    # QUOTE_LIMIT keeps a block far below the limit; titles are the only unbounded part.
-    return pack([b if visible_length(b) <= limit else _shorten_block(b, limit) for b in blocks], limit)
-
-
-def _shorten_block(block: str, limit: int) -> str:
-    # Only a pathological title gets here; drop the markup rather than send something invalid.
-    return esc(_cut_right(plain(block), limit - 10))
+    # Shortened fields and QUOTE_LIMIT keep a block under 1,500 units; ``fit`` only guards.
+    return pack([fit(passage_html(hit, hit.rank), limit) for hit in answer.hits], limit)
 
 
 def no_answer_message(hint_diacritics: bool) -> str:
@@ -275,7 +390,8 @@ def corpus_line(stats: IndexStats | None) -> str:
     if stats is None:
         return "Kho bài viết chưa sẵn sàng."
     text = f"Kho hiện có <b>{stats.documents}</b> bài viết ({stats.chunks} đoạn)"
-    first, last = display_date(stats.first_date), display_date(stats.last_date)
+    first = shorten(display_date(stats.first_date), DATE_UNITS)
+    last = shorten(display_date(stats.last_date), DATE_UNITS)
     if first and last and first != last:
         text += f", từ ngày {esc(first)} đến ngày {esc(last)}"
     elif first:
@@ -284,7 +400,7 @@ def corpus_line(stats: IndexStats | None) -> str:
 
 
 def help_message(stats: IndexStats | None, bot_username: str | None, is_admin: bool) -> str:
-    mention = f"@{esc(bot_username)}" if bot_username else "tên bot"
+    mention = f"@{esc(shorten(bot_username, USERNAME_UNITS))}" if bot_username else "tên bot"
     lines = [
         "Xin chào! Tôi trả lời câu hỏi về các bài báo trong kho bằng cách <b>trích nguyên văn</b> "
         "đoạn văn trả lời, kèm tên bài, ngày và nguồn để bạn trích dẫn.",
@@ -304,27 +420,27 @@ def help_message(stats: IndexStats | None, bot_username: str | None, is_admin: b
             "<b>Quản trị</b>: /status xem tình trạng, /reload nạp lại kho bài viết; "
             "gửi tệp .txt, .md, .html hoặc .jsonl để thêm bài.",
         ]
-    return "\n".join(lines)
+    return fit("\n".join(lines))
 
 
 def refusal_message(user_id: int | None) -> str:
-    return (
+    return fit(
         "Xin lỗi, bạn chưa có quyền dùng bot này. "
-        f"Hãy gửi mã người dùng <code>{user_id}</code> cho quản trị viên để được cấp quyền."
+        f"Hãy gửi mã người dùng <code>{esc(str(user_id))}</code> cho quản trị viên để được cấp quyền."
     )
 
 
 def refusal_alert(user_id: int | None) -> str:
     """The refusal as a button alert (plain text, short)."""
-    return f"Bạn chưa có quyền dùng bot này (mã người dùng: {user_id})."
+    return alert(esc(f"Bạn chưa có quyền dùng bot này (mã người dùng: {user_id})."))
 
 
 def admin_only_message(command: str) -> str:
-    return f"Lệnh /{esc(command)} chỉ dành cho quản trị viên."
+    return fit(f"Lệnh /{esc(shorten(command, USERNAME_UNITS))} chỉ dành cho quản trị viên.")
 
 
 def rate_limited_message(per_minute: int, wait_seconds: int) -> str:
-    return (
+    return fit(
         f"Bạn đang hỏi hơi nhanh (tối đa {per_minute} câu mỗi phút). "
         f"Vui lòng chờ khoảng {max(1, wait_seconds)} giây rồi hỏi tiếp nhé."
     )

