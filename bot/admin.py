@@ -7,16 +7,16 @@ import asyncio
 import logging
 
 from telegram import Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from retrieval.ingest import SUFFIXES, read_files
 
-from . import render_admin
+from . import render, render_admin
 from .access import gate_admin
 from .pages import reload_keyboard
 from .state import bot_state
-from .uploads import refusal_before_download, refusal_of_content, save_upload
+from .uploads import TOO_LARGE, download, refusal_before_download, refusal_of_content, save_upload
 
 log = logging.getLogger(__name__)
 
@@ -24,33 +24,49 @@ PROGRESS_EVERY = 1.5  # seconds between edits of the reload progress message
 
 
 async def reload_job(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
-    """Run a reload, editing one progress message as it goes, then showing the summary there."""
+    """Run a reload, editing one progress message as it goes, then showing the summary there.
+
+    The summary always reaches the admin: a progress message that cannot be sent or edited only
+    costs the progress, never the reload or its outcome."""
     state = bot_state(context)
     try:
-        message = await context.bot.send_message(chat_id, render_admin.reload_progress_message("reading"))
+        try:
+            message = await context.bot.send_message(chat_id, render_admin.reload_progress_message("reading"))
+        except TelegramError as exc:
+            log.warning("could not send the reload progress message: %s", exc)
+            message = None
         job = asyncio.create_task(state.service.reload())
-        shown = message.text_html
+        shown = message.text_html if message else None
         while not job.done():
             await asyncio.wait({job}, timeout=PROGRESS_EVERY)
-            if job.done():
-                break
+            if job.done() or message is None:
+                continue
             p = state.service.progress
             text = render_admin.reload_progress_message(p.stage, p.done, p.total)
             if text != shown:
                 try:
                     await message.edit_text(text)
                     shown = text
-                except BadRequest as exc:
+                except TelegramError as exc:  # progress is best effort; the reload goes on
                     log.debug("progress edit failed: %s", exc)
         report = job.result()
     finally:
         state.reload_busy = False
+    # The summary fits Telegram's limit whatever the corpus holds (render_admin shortens every
+    # id and reason). Shown in the progress message; else as a new message; else the same words
+    # without markup, so the fallback cannot fail for the reason the edit did.
     summary = render_admin.reload_summary_message(report)
+    if message is not None:
+        try:
+            await message.edit_text(summary)
+            return
+        except TelegramError as exc:  # e.g. the progress message was deleted meanwhile
+            log.info("could not edit the progress message (%s); sending the summary", exc)
     try:
-        await message.edit_text(summary)
-    except BadRequest as exc:  # e.g. the progress message was deleted meanwhile
-        log.info("could not edit the progress message (%s); sending the summary", exc)
         await context.bot.send_message(chat_id, summary)
+    except BadRequest as exc:
+        log.warning("could not send the reload summary (%s); sending it as plain text", exc)
+        await context.bot.send_message(chat_id, render.plain(summary), parse_mode=None)
 
 
 def start_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -83,7 +99,8 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """/status: what is being served and how it went (admins)."""
     if not await gate_admin(update, context, "status"):
         return
-    await update.effective_message.reply_text(render_admin.status_message(bot_state(context).service.status()))
+    state = bot_state(context)
+    await update.effective_message.reply_text(render_admin.status_message(state.service.status(), state.cfg.telegram))
 
 
 async def document_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -95,8 +112,8 @@ async def document_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     doc = message.document
     refused = refusal_before_download(doc.file_name, doc.file_size)
     if refused is None:
-        data = bytes(await (await doc.get_file()).download_as_bytearray())
-        refused = refusal_of_content(data)
+        data = await download(await doc.get_file())
+        refused = TOO_LARGE if data is None else refusal_of_content(data)
     if refused is not None:
         await message.reply_text(render_admin.upload_refused_message(refused, SUFFIXES))
         return

@@ -221,9 +221,11 @@ class FakeTelegram:
         self.sent: dict[tuple[int, int], Sent] = {}
         self.chats: dict[int, dict] = {}
         self.files: dict[str, tuple[str, bytes]] = {}
+        self.unsized: set[str] = set()
         self.commands: list[dict] = []
         self.callback_answers: dict[str, dict] = {}
         self.injected: dict[str, list[ApiError]] = {}
+        self.injected_raw: dict[str, list[tuple[int, str, bool]]] = {}
         self.closed = False
         self._queued: dict[int, int] = {}
         self.last_update_id = 0  # the newest update queued for the bot
@@ -263,6 +265,13 @@ class FakeTelegram:
                 m = re.fullmatch(r"/bot([^/]+)/(\w+)", self.path)
                 if not m or m.group(1) != fake.token:
                     return self._reply(401, b'{"ok":false,"error_code":401,"description":"Unauthorized"}')
+                with fake.lock:
+                    raw = fake.injected_raw.get(m.group(2))
+                    raw = raw.pop(0) if raw else None
+                if raw is not None:  # a proxy's error page, not the Bot API's JSON
+                    status, page, lower = raw
+                    path = self.path.lower() if lower else self.path
+                    return self._reply(status, page.replace("{path}", path).encode("utf-8"), "text/html")
                 params = _parse_form(self.headers.get("Content-Type", ""), body)
                 for key in JSON_FIELDS & params.keys():
                     if isinstance(params[key], str):
@@ -438,7 +447,10 @@ class FakeTelegram:
         if file_id not in self.files:
             raise ApiError(400, "Bad Request: invalid file_id")
         path, data = self.files[file_id]
-        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(data), "file_path": path}
+        found = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_path": path}
+        if file_id not in self.unsized:
+            found["file_size"] = len(data)
+        return found
 
     # --- playing the users ---------------------------------------------------------------------
 
@@ -446,6 +458,13 @@ class FakeTelegram:
         """Make the next call to ``method`` fail like Telegram would (429, 502, ...)."""
         with self.lock:
             self.injected.setdefault(method, []).append(ApiError(code, description, parameters))
+
+    def inject_page(self, method: str, code: int, page: str, times: int = 1, lower: bool = False) -> None:
+        """Make the next ``times`` calls to ``method`` get a non-JSON error page, as a misbehaving
+        proxy would send; ``{path}`` in ``page`` becomes the request path, token included
+        (``lower``: lowercased, as some servers echo it)."""
+        with self.lock:
+            self.injected_raw.setdefault(method, []).extend([(code, page, lower)] * times)
 
     def _chat(self, user_id: int, chat_id: int | None) -> dict:
         if chat_id is None or chat_id == user_id:
@@ -502,12 +521,16 @@ class FakeTelegram:
         self._push({"message": msg})
         return seq
 
-    def add_file(self, name: str, data: bytes, mime: str = "text/plain") -> dict:
-        """A document as Telegram describes it in a message; its bytes served at its file_path."""
+    def add_file(self, name: str, data: bytes, mime: str = "text/plain", sized: bool = True) -> dict:
+        """A document as Telegram describes it in a message; its bytes served at its file_path.
+        ``sized=False``: neither the message nor getFile states its size (both may omit it)."""
         with self.lock:
             file_id = f"DOC{len(self.files) + 1}"
             self.files[file_id] = (f"documents/file_{len(self.files) + 1}{name[name.rfind('.'):] if '.' in name else ''}", data)
-        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": name, "mime_type": mime, "file_size": len(data)}
+            if not sized:
+                self.unsized.add(file_id)
+        doc = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": name, "mime_type": mime}
+        return {**doc, "file_size": len(data)} if sized else doc
 
     def press(self, user_id: int, sent: Sent, data: str) -> tuple[int, str]:
         """A user presses an inline button under ``sent``; returns (seq, callback query id)."""
