@@ -103,7 +103,16 @@ def chunk_document(doc_id: str, text: str, count_tokens: TokenCounter, max_token
     ]
 
 
+# Characters of the title that travel with each chunk. Real headlines stay well under it; a
+# pathological one (3,000 emoji) would otherwise fill the model's 512-token window and push the
+# chunk's own text out of what is embedded.
+TITLE_CHARS = 300
+
+
 def embedding_text(title: str, chunk: str) -> str:
     """The text a chunk is embedded and BM25-indexed as: the title travels with every chunk
     (a chunk deep in an article rarely names its subject), never into the quote."""
+    if len(title) > TITLE_CHARS:
+        head = title[:TITLE_CHARS]
+        title = head[: head.rfind(" ")] if " " in head[TITLE_CHARS // 2 :] else head
     return normalize_marks(f"{title}\n{chunk}")

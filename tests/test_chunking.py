@@ -1,4 +1,4 @@
-from retrieval.chunking import chunk_document, chunk_spans
+from retrieval.chunking import TITLE_CHARS, chunk_document, chunk_spans, embedding_text
 from retrieval.ingest import parse_page
 from retrieval.sentences import sentence_spans
 
@@ -59,3 +59,13 @@ def test_long_sentence_is_cut_at_semicolons_first(e5):
     for c in chunks:
         text = doc.text[c.start : c.end]
         assert text.endswith((".", ";", "…", "”", '"', ")")) or e5.count_tokens([text])[0] > 200, text[-40:]
+
+
+def test_a_pathological_title_cannot_push_the_chunk_out_of_the_model_window(e5):
+    chunk = "Chiều 28/12, tại Hà Nội, Đảng ủy Khối các cơ quan Trung ương tổ chức Hội nghị báo cáo viên tháng 12/2023."
+    title = "Hội nghị báo cáo viên cấp Đảng ủy Khối các cơ quan Trung ương tháng 12/2023"
+    assert embedding_text(title, chunk) == f"{title}\n{chunk}"  # real headlines travel whole
+    for hostile in ("😀" * 3000, "Tin nóng " * 700):
+        text = embedding_text(hostile, chunk)
+        assert text.endswith("\n" + chunk) and len(text) <= TITLE_CHARS + 1 + len(chunk)
+        assert e5.count_tokens([text])[0] < 512
