@@ -6,21 +6,15 @@ bot, so tests share no state and pass in any order."""
 from __future__ import annotations
 
 import json
-import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 import bot.admin as admin_module
-from bot.app import build_application
-from bot.feedback import FeedbackStore
-from bot.service import QAService
-from retrieval.config import Config
-from retrieval.indexer import index_corpus
 
-from .conftest import SAMPLE, make_config
-from .fake_telegram import BOT_USER, TOKEN, FakeTelegram, RunningBot
+from .bot_env import build_corpus, running_bot
+from .conftest import SAMPLE
+from .fake_telegram import BOT_USER, FakeTelegram
 
 MAIN_TITLE = "Hội nghị báo cáo viên cấp Đảng ủy Khối các cơ quan Trung ương tháng 12/2023"
 WHERE = "Hội nghị báo cáo viên tháng 12/2023 được tổ chức ở đâu?"
@@ -106,65 +100,17 @@ def jsonl(records: list[dict]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
 
 
-@dataclass
-class Env:
-    fake: FakeTelegram
-    bot: RunningBot
-    cfg: Config
-    service: QAService
-    corpus: Path
-    feedback: FeedbackStore
-    tmp: Path
-
-    def wait_idle(self) -> None:
-        """Until the bot has handled every update sent so far (no timing guesses)."""
-        self.bot.wait_idle(self.fake)
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, e5) -> tuple[Path, Path]:
     """The corpus folder and its index, embedded once for the module: (corpus, index)."""
-    tmp = tmp_path_factory.mktemp("bot-built")
-    corpus = tmp / "corpus"
-    corpus.mkdir()
-    shutil.copy(SAMPLE, corpus / SAMPLE.name)
-    (corpus / "tin-ngan.jsonl").write_text(jsonl(SHORT_NEWS), encoding="utf-8")
-    cfg = make_config(tmp, corpus)
-    index_corpus(cfg, e5)
-    return corpus, cfg.index.path
+    return build_corpus(tmp_path_factory.mktemp("bot-built"), e5, {SAMPLE.name: SAMPLE, "tin-ngan.jsonl": jsonl(SHORT_NEWS)})
 
 
 @pytest.fixture
 def env(built, tmp_path, e5):
     """A bot of the test's own over a copy of the module's corpus and index."""
-    corpus, index = tmp_path / "corpus", tmp_path / "index"
-    shutil.copytree(built[0], corpus)
-    shutil.copytree(built[1], index)
-    fake = FakeTelegram().start()
-    cfg = make_config(
-        tmp_path,
-        corpus,
-        telegram={
-            "base_url": fake.base_url,
-            "base_file_url": fake.base_file_url,
-            "admins": [ADMIN],
-            "allowed_users": ALLOWED,
-            "rate_limit_per_minute": 5,
-        },
-    )
-    assert cfg.index.path == index
-    service = QAService(cfg, e5)
-    feedback = FeedbackStore(tmp_path / "feedback.sqlite")
-    bot = None
-    try:
-        service.open(build_if_missing=False)  # loads the copied index; embeds nothing
-        bot = RunningBot(build_application(cfg, service, TOKEN, feedback=feedback)).start()
-        yield Env(fake, bot, cfg, service, corpus, feedback, tmp_path)
-    finally:
-        if bot is not None:
-            bot.stop()
-        service.close()
-        fake.stop()
+    with running_bot(built, tmp_path, e5, admins=[ADMIN], allowed_users=ALLOWED, rate_limit_per_minute=5) as env:
+        yield env
 
 
 def ask(fake: FakeTelegram, user: int, text: str, chat: int | None = None, reply_to=None):

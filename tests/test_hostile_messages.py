@@ -10,9 +10,7 @@ parse). The index is built once for the module; every bot test gets its own copy
 from __future__ import annotations
 
 import json
-import shutil
 import unicodedata
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,21 +18,19 @@ import pytest
 
 import bot.admin as admin_module
 from bot import render, render_admin
-from bot.app import build_application
-from bot.feedback import FeedbackStore
-from bot.service import QAService, ReloadReport, StatusFacts
+from bot.service import ReloadReport, StatusFacts
 from bot.uploads import NOT_TEXT, TOO_LARGE, WRONG_TYPE
-from retrieval.config import Config
 from retrieval.index import IndexStats
-from retrieval.indexer import IndexSummary, index_corpus
+from retrieval.indexer import IndexSummary
 from retrieval.ingest import SUFFIXES, Document, FileProblem, FileReading
 from retrieval.ingest.records import PageReading
 from retrieval.query import parse_query
 from retrieval.search import Answer, Hit
 from retrieval.store import StoredChunk
 
-from .conftest import SAMPLE, make_config
-from .fake_telegram import MESSAGE_LIMIT, TOKEN, FakeTelegram, RunningBot, parse_html, utf16_len
+from .bot_env import build_corpus, running_bot
+from .conftest import SAMPLE
+from .fake_telegram import MESSAGE_LIMIT, FakeTelegram, parse_html, utf16_len
 
 ALERT_LIMIT = 200  # answerCallbackQuery text
 ADMIN, USER = 100, 200
@@ -268,10 +264,10 @@ EMOJI_ARTICLE = {
     "date": "2024-04-12",
     "source": "Báo Phú Yên",
 }
-# Asked without diacritics, as many users type: such questions are answered on word coverage
-# alone. (With diacritics the embedding decides too, and a title this long crowds the passage
-# out of the article's embedding, so the bot would rightly decline: not what these tests are about.)
-EMOJI_Q = "nha may nuoc sach Song Ba cong suat bao nhieu"
+# With diacritics the embedding takes part in the answer decision: the title that travels with
+# each chunk is capped (retrieval.chunking.TITLE_CHARS), or 3,000 emoji would crowd the passage
+# out of what is embedded and the bot would decline.
+EMOJI_Q = "Nhà máy nước sạch Sông Ba có công suất bao nhiêu?"
 EMOJI_QUOTE = "công suất 60.000 mét khối mỗi ngày"
 LONG_TITLE_ARTICLE = {
     "id": "tieu-de-dai",
@@ -281,7 +277,7 @@ LONG_TITLE_ARTICLE = {
     "date": "2024-06-05",
     "source": "Báo Quảng Trị",
 }
-LONG_TITLE_Q = "cau Cua Viet moi dai bao nhieu km"
+LONG_TITLE_Q = "Cầu Cửa Việt mới dài bao nhiêu km?"
 
 
 def long_id_articles() -> list[dict]:
@@ -305,50 +301,17 @@ def jsonl(records: list[dict]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
 
 
-@dataclass
-class Env:
-    fake: FakeTelegram
-    bot: RunningBot
-    cfg: Config
-    service: QAService
-    corpus: Path
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, e5) -> tuple[Path, Path]:
     """The corpus (the sample page, the two hostile-titled articles) and its index, built once."""
-    tmp = tmp_path_factory.mktemp("hostile-built")
-    corpus = tmp / "corpus"
-    corpus.mkdir()
-    shutil.copy(SAMPLE, corpus / SAMPLE.name)
-    (corpus / "tieu-de-la.jsonl").write_text(jsonl([EMOJI_ARTICLE, LONG_TITLE_ARTICLE]), encoding="utf-8")
-    cfg = make_config(tmp, corpus)
-    index_corpus(cfg, e5)
-    return corpus, cfg.index.path
+    articles = jsonl([EMOJI_ARTICLE, LONG_TITLE_ARTICLE])
+    return build_corpus(tmp_path_factory.mktemp("hostile-built"), e5, {SAMPLE.name: SAMPLE, "tieu-de-la.jsonl": articles})
 
 
 @pytest.fixture
 def env(built, tmp_path, e5):
-    corpus, index = tmp_path / "corpus", tmp_path / "index"
-    shutil.copytree(built[0], corpus)
-    shutil.copytree(built[1], index)
-    fake = FakeTelegram().start()
-    cfg = make_config(
-        tmp_path,
-        corpus,
-        telegram={"base_url": fake.base_url, "base_file_url": fake.base_file_url, "admins": [ADMIN], "allowed_users": [USER]},
-    )
-    service = QAService(cfg, e5)
-    bot = None
-    try:
-        service.open(build_if_missing=False)
-        bot = RunningBot(build_application(cfg, service, TOKEN, feedback=FeedbackStore(tmp_path / "feedback.sqlite"))).start()
-        yield Env(fake, bot, cfg, service, corpus)
-    finally:
-        if bot is not None:
-            bot.stop()
-        service.close()
-        fake.stop()
+    with running_bot(built, tmp_path, e5, admins=[ADMIN], allowed_users=[USER]) as env:
+        yield env
 
 
 def test_an_article_titled_with_3000_emoji_is_answered_with_its_quote_and_buttons(env):
