@@ -74,14 +74,24 @@ def is_allowed(tg: TelegramConfig, user_id: int | None, chat_id: int | None) -> 
 
 
 class RefusalCooldown:
-    """Whether a refused user should be told again (once per ``seconds``)."""
+    """Whether a refused user should be told again (once per ``seconds``). Users told longer
+    ago than that are forgotten (a sweep at most once per ``seconds``): strangers writing to a
+    bot cost no memory once their cooldown is over."""
 
     def __init__(self, seconds: float = REFUSAL_COOLDOWN, clock=time.monotonic):
         self.seconds, self.clock = seconds, clock
         self._told_at: dict[int, float] = {}
+        self._swept = clock()
+
+    def __len__(self) -> int:
+        """Users remembered."""
+        return len(self._told_at)
 
     def should_tell(self, user_id: int) -> bool:
         now = self.clock()
+        if now - self._swept >= self.seconds:
+            self._told_at = {u: t for u, t in self._told_at.items() if now - t < self.seconds}
+            self._swept = now
         if now - self._told_at.get(user_id, now - self.seconds) >= self.seconds:
             self._told_at[user_id] = now
             return True

@@ -79,6 +79,9 @@ def reload_summary_message(report: ReloadReport, limit: int = MESSAGE_LIMIT) -> 
         f"Không đổi: {report.unchanged} · Lỗi: {len(report.failed)}",
         f"Đoạn văn đã nhúng: {report.chunks_embedded}. Chỉ mục hiện có {report.documents} bài, {report.chunks} đoạn.",
     ]
+    if report.repaired:
+        # The index on disk was damaged and is whole again: worth knowing (a failing disk?).
+        lines.insert(1, f"🛠 Chỉ mục bị hỏng ({_names(report.repaired)}) đã được dựng lại phần hỏng.")
     for label, items in (("Thêm mới", report.added), ("Thay đổi", report.changed), ("Xóa", report.removed)):
         if items:
             lines.append(f"{label}: {_names(items)}")

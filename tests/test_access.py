@@ -114,3 +114,14 @@ def test_the_cooldown_is_per_user(clock):
     assert cooldown.should_tell(STRANGER + 1)
     assert not cooldown.should_tell(STRANGER)
     assert not cooldown.should_tell(STRANGER + 1)
+
+
+def test_strangers_are_forgotten_once_their_cooldown_is_over(clock):
+    cooldown = RefusalCooldown(60.0, clock=clock)
+    for user in range(5000):
+        assert cooldown.should_tell(user)
+    clock.advance(30)
+    assert cooldown.should_tell(9999)
+    clock.advance(31)
+    assert not cooldown.should_tell(9999)  # told 31 s ago: still cooling down, still remembered
+    assert len(cooldown) == 1

