@@ -26,11 +26,11 @@ from .state import BotState, bot_state
 log = logging.getLogger(__name__)
 
 TYPING_EVERY = 4.5  # seconds; Telegram shows "typing" for about 5 s
-# What people reply to the bot's answers when they are not asking anything: thanks, assent, the
+# What people write to the bot when they are not asking anything: thanks, greetings, assent, the
 # bot addressed by name (folded syllables).
 CHATTER_WORDS = frozenset(
     "cam on thanks thank you tks thx ok oke okay vang da duoc roi nhe nha nhieu lam qua hay tuyet voi "
-    "good great nice tot chuan dung bot ban em anh chi minh toi a u uh um hi hihi haha".split()
+    "good great nice tot chuan dung bot ban em anh chi minh toi a u uh um hi hihi haha xin chao hello alo".split()
 )
 
 
@@ -106,8 +106,13 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
 
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Any text in a private chat is a question."""
-    await answer_question(update, context, update.effective_message.text or "")
+    """Any text in a private chat is a question, but for thanks and greetings."""
+    text = update.effective_message.text or ""
+    if looks_like_question(text):
+        await answer_question(update, context, text)
+    elif await gate(update, context) and over_limit(bot_state(context), update.effective_user.id) is None:
+        # Searching "cảm ơn" would only answer "nothing found".
+        await update.effective_message.reply_text(render.chatter_reply())
 
 
 def addressed_question(message: Message, bot_id: int, bot_username: str | None) -> str | None:
@@ -128,16 +133,16 @@ def addressed_question(message: Message, bot_id: int, bot_username: str | None) 
 
 
 def looks_like_question(text: str) -> bool:
-    """Whether a message that may be mere chatter asks something: a question mark or an
-    interrogative ("ở đâu", "bao nhiêu"), or at least two words that are neither function words
-    nor thanks and assent."""
+    """Whether a message that may be mere chatter asks something: a question mark, an
+    interrogative ("ở đâu", "bao nhiêu"), or any word that is neither a function word nor
+    thanks, greeting or assent ("Tứ Liên" is a search; "cảm ơn nhé" is not)."""
     if "?" in text:
         return True
     syl = syllables(text)
     if len(strip_question_words(syl)) < len(syl) or len(strip_question_words([fold(t) for t in syl], folded=True)) < len(syl):
         return True
     content = [w for w in map(fold, syl) if w not in NON_TOPIC_WORDS and w not in CHATTER_WORDS]
-    return len(content) >= 2
+    return bool(content)
 
 
 async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -370,6 +370,14 @@ def no_answer_message(hint_diacritics: bool) -> str:
     return text
 
 
+def chatter_reply() -> str:
+    """To thanks or a greeting in a private chat."""
+    return (
+        "Rất vui được giúp bạn! Cứ gửi câu hỏi về các bài viết trong kho, ví dụ: "
+        "<i>Hội nghị báo cáo viên tháng 12/2023 được tổ chức ở đâu?</i>"
+    )
+
+
 def no_more_results() -> str:
     return "Không còn kết quả nào khác."
 

@@ -76,7 +76,7 @@ def test_a_reply_to_the_bots_message_is_the_whole_question():
     assert addressed_question(message, BOT_ID, BOT_NAME) == text
 
 
-@pytest.mark.parametrize("text", ["cảm ơn nhé", "Cám ơn bot nhiều ạ 🙏", "ok", "hay quá!", "👍", "thanks"])
+@pytest.mark.parametrize("text", ["cảm ơn nhé", "Cám ơn bot nhiều ạ 🙏", "ok", "hay quá!", "👍", "thanks", "Xin chào bot"])
 def test_thanks_and_assent_in_reply_to_the_bot_are_not_questions(text):
     answer = group_message("Chiều 28/12, tại Hà Nội, …", sender=THE_BOT, mid=9)
     assert addressed_question(group_message(text, reply_to=answer), BOT_ID, BOT_NAME) is None
@@ -84,7 +84,7 @@ def test_thanks_and_assent_in_reply_to_the_bot_are_not_questions(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["Còn Đà Nẵng thì sao", "hoi nghi to chuc o dau", "Cầu Tứ Liên?", "cho tôi thêm về giá lúa miền Tây", "Ai chủ trì"],
+    ["Còn Đà Nẵng thì sao", "hoi nghi to chuc o dau", "Cầu Tứ Liên?", "cho tôi thêm về giá lúa miền Tây", "Ai chủ trì", "Huế"],
 )
 def test_follow_ups_in_reply_to_the_bot_are_questions(text):
     answer = group_message("Chiều 28/12, tại Hà Nội, …", sender=THE_BOT, mid=9)
