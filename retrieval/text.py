@@ -21,6 +21,16 @@ _OLD_STYLE = re.compile(
 )
 _WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+# C0/C1 controls and DEL (ESC starts the sequences that drive a terminal, BEL rings it, NUL cuts
+# strings short in C code), and the bidi embeddings, overrides and isolates with the LRM/RLM/ALM
+# marks: they reorder what is displayed, so a quote could read otherwise than its text. The marks
+# alone cannot override, but they are invisible, no Vietnamese text needs them, and they would
+# make two copies of a line differ unseen. Not here: ZWJ (emoji sequences), ZWNJ, combining marks.
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# The line breaks str.splitlines() knows besides \n: kept as breaks, so no two words are joined.
+_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+# Any of the above, or a tab: one scan finds that a text (nearly every text) has none.
+_UNSAFE = re.compile("[\t\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _move_tone(m: re.Match) -> str:
@@ -35,9 +45,19 @@ def normalize_marks(text: str) -> str:
     return unicodedata.normalize("NFC", _OLD_STYLE.sub(_move_tone, decomposed))
 
 
+def strip_controls(text: str) -> str:
+    """Text without control or bidi-override characters: tab becomes a space, the other line
+    breaks (CR, VT, FF, NEL, U+2028/9) a newline, the rest are removed."""
+    if not _UNSAFE.search(text):  # the common case: one scan instead of three
+        return text
+    return _CONTROLS.sub("", _BREAKS.sub("\n", text.replace("\t", " ")))
+
+
 def clean_whitespace(text: str) -> str:
-    """NFC, unified newlines, runs of spaces collapsed, lines stripped, at most one blank line."""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    """No controls (``strip_controls``), NFC, unified newlines, runs of spaces collapsed, lines
+    stripped, at most one blank line."""
+    # Controls go before NFC: a mark separated from its letter by one must compose with it.
+    text = unicodedata.normalize("NFC", strip_controls(text))
     text = text.replace("\ufeff", "").replace("\u00ad", "")
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     out: list[str] = []

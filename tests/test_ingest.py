@@ -192,8 +192,10 @@ def test_source_lines_and_sentences_starting_with_theo():
 def test_a_wrongly_typed_field_refuses_its_line_only(tmp_path, field, value, reason):
     good = {"title": "Hội nghị báo cáo viên tháng 12/2023", "text": "Chiều 28/12, tại Hà Nội, hội nghị được tổ chức."}
     bad = dict(good, title="Bài có trường sai kiểu", **{field: value})
+    # Another text: the same one twice would be indexed once (a copy, reported as skipped).
+    later = dict(good, id=7, date=20231228, text="Sáng 29/12, hội nghị thảo luận ở tổ về công tác năm 2024.")
     (tmp_path / "tin.jsonl").write_text(
-        "\n".join(json.dumps(r, ensure_ascii=False) for r in (good, bad, dict(good, id=7, date=20231228))) + "\n",
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in (good, bad, later)) + "\n",
         encoding="utf-8",
     )
     corpus = load_corpus(tmp_path)

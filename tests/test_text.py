@@ -50,3 +50,14 @@ def test_tokens_have_bigrams_and_a_folded_stream():
 
 def test_clean_whitespace():
     assert clean_whitespace("\ufeff  Tiêu đề \r\n\r\n\r\n Thân\u00a0 bài  ") == "Tiêu đề\n\nThân bài"
+
+
+def test_controls_and_bidi_overrides_are_stripped_joiners_and_marks_kept():
+    from retrieval.text import strip_controls
+
+    hostile = "Giá\x1b[31m lúa\x07 tăng\x00\u202e\u2066 mạnh\x7f\x9b\u200f\tở\u2028Cần\x0cThơ\r\n👨\u200d👩\u200d👧"
+    assert strip_controls(hostile) == "Giá[31m lúa tăng mạnh ở\nCần\nThơ\n👨\u200d👩\u200d👧"
+    # A mark cut from its letter by a control composes with it once the control is gone.
+    assert clean_whitespace("Ho\x1b\u0300a\tBi\u0300nh\x85Huế") == "Hòa Bình\nHuế"
+    plain = "Hội nghị báo cáo viên\nChiều 28/12, tại Hà Nội."
+    assert strip_controls(plain) is plain

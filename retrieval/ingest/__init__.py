@@ -8,10 +8,12 @@ out); ``load_corpus`` and ``read_files`` are the only functions here that touch 
 One job a module: ``records`` (the dataclasses and ``ParseError``), ``roles`` (what one line of a
 page is), ``dates`` (date stamps, datelines, metadata dates), ``pages`` (reading a plain-text
 page), ``html`` (reading an HTML page, with ``html_tree``, ``html_cut`` and ``html_meta``),
-``jsonl`` (one JSON article a line) and ``folder`` (walking the corpus folder).
+``jsonl`` (one JSON article a line), ``duplicates`` (copies of a text, and of a page) and
+``folder`` (walking the corpus folder).
 """
 
 from .dates import find_date, iso_date
+from .duplicates import distinct_pages, drop_duplicates, duplicate_of, text_fingerprint
 from .folder import PAGE_SUFFIXES, SUFFIXES, FileReading, find_boilerplate, load_corpus, read_files
 from .html import parse_html, read_html
 from .jsonl import RecordError, document_from_record, parse_jsonl
@@ -29,7 +31,10 @@ __all__ = [
     "PageReading",
     "ParseError",
     "RecordError",
+    "distinct_pages",
     "document_from_record",
+    "drop_duplicates",
+    "duplicate_of",
     "find_boilerplate",
     "find_date",
     "is_chrome",
@@ -41,4 +46,5 @@ __all__ = [
     "read_files",
     "read_html",
     "read_page",
+    "text_fingerprint",
 ]

@@ -7,15 +7,17 @@ file system.
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..text import clean_whitespace
+from ..text import clean_whitespace, strip_controls
+from .duplicates import distinct_pages, drop_duplicates
 from .html import read_html
 from .jsonl import parse_jsonl
 from .pages import read_page
 from .records import Corpus, FileProblem, PageReading, ParseError
+from .roles import BODY, role_of
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +32,24 @@ _MAX_BOILERPLATE_CHARS = 200
 
 
 def find_boilerplate(pages: list[str], min_files: int = 3, min_share: float = 0.3) -> frozenset[str]:
-    """Short lines that recur across many pages: site furniture, not article text."""
+    """Short lines that recur across many distinct pages and read as article text: site furniture
+    all the same (lines with another role, menus or markers, are judged by it on every page).
+
+    Copies of one page (identical, or near-identical: ``distinct_pages``) count as one page, so
+    that saving an article three times does not make its own lines "recurring".
+    """
     if len(pages) < min_files:
         return frozenset()
-    counts: Counter[str] = Counter()
-    for page in pages:
-        counts.update({ln for ln in clean_whitespace(page).split("\n") if ln and len(ln) <= _MAX_BOILERPLATE_CHARS})
+    cleaned = [clean_whitespace(page) for page in pages]
+    lines_of: dict[int, set[str]] = defaultdict(set)
+    for page, first in zip(cleaned, distinct_pages(cleaned)):
+        lines_of[first].update(ln for ln in page.split("\n") if ln and len(ln) <= _MAX_BOILERPLATE_CHARS)
+    if len(lines_of) < min_files:
+        return frozenset()
+    counts = Counter(ln for lines in lines_of.values() for ln in lines)
     # The share rounded up (+0.999 rather than ceil, so float error in the product never adds a page).
-    need = max(min_files, int(min_share * len(pages) + 0.999))
-    return frozenset(ln for ln, c in counts.items() if c >= need)
+    need = max(min_files, int(min_share * len(lines_of) + 0.999))
+    return frozenset(ln for ln, c in counts.items() if c >= need and role_of(ln) == BODY)
 
 
 def _read_text(raw: bytes) -> str:
@@ -101,6 +112,13 @@ def load_corpus(root: Path) -> Corpus:
         if any(part.startswith(".") for part in file.relative_to(root).parts):
             continue
         suffix = file.suffix.lower()
+        if strip_controls(rel) != rel:
+            # Its name would drive the terminal showing the summary; and, cleaned, it could be
+            # another file's name (document ids are file names).
+            shown = "".join(c if strip_controls(c) == c else repr(c)[1:-1] for c in rel)
+            corpus.skipped.append(FileProblem(shown, "control characters in the file name"))
+            log.warning("skipping %s: control characters in the file name", shown)
+            continue
         if suffix not in SUFFIXES:
             corpus.skipped.append(FileProblem(rel, f"unsupported file type {suffix or '(none)'}"))
             log.info("skipping %s: unsupported file type", rel)
@@ -112,6 +130,11 @@ def load_corpus(root: Path) -> Corpus:
             corpus.documents.extend(read.reading.documents)
             if read.reading.uncertain:
                 corpus.uncertain.append(FileProblem(read.path, read.reading.uncertain))
+    # A text indexed twice would quote each passage twice; the first (in path order) is kept.
+    corpus.documents, copies = drop_duplicates(corpus.documents)
+    corpus.skipped.extend(copies)
+    indexed = {doc.path for doc in corpus.documents}
+    corpus.uncertain = [u for u in corpus.uncertain if u.path in indexed]
     for problem in corpus.failed:
         log.warning("could not ingest %s: %s", problem.path, problem.reason)
     return corpus

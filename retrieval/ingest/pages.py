@@ -142,6 +142,11 @@ def _is_paragraph(line: str) -> bool:
     return word_count(line) >= _MIN_PARAGRAPH_WORDS and line.rstrip("”\"' )").endswith((".", "…", "!"))
 
 
+def _headline_like(line: str) -> bool:
+    """Several words and no full stop: what a headline above the first paragraph looks like."""
+    return word_count(line) >= _MIN_HEADLINE_WORDS and not line.rstrip("”\"' ").endswith((".", "…"))
+
+
 def _headline_index(lines: list[str]) -> int | None:
     """Index of the headline: the nearest line above the first paragraph that reads like a
     headline (several words, no full stop). Whatever stands above it (site name, slogan, menus
@@ -152,7 +157,7 @@ def _headline_index(lines: list[str]) -> int | None:
     if first is not None:
         for k in range(first - 1, -1, -1):
             line = lines[filled[k]]
-            if word_count(line) >= _MIN_HEADLINE_WORDS and not line.rstrip("”\"' ").endswith((".", "…")):
+            if _headline_like(line):
                 return filled[k]
         return filled[0]
     for k, i in enumerate(filled):
@@ -203,21 +208,60 @@ def _take_author(lines: list[str], dropped: list[str]) -> str | None:
 
 def read_page(text: str, path: str, boilerplate: frozenset[str] = frozenset()) -> PageReading:
     """A scraped page or a plain article (.txt/.md): its article, plus any teaser as its own
-    document, and every line left out with its reason."""
+    document, and every line left out with its reason.
+
+    ``boilerplate``: lines recurring across the corpus (``find_boilerplate``), dropped as page
+    furniture; but a headline-like first line (the title of a plain article) and the first
+    paragraph under the title stay, whatever the counts say (an article saved under three names,
+    a daily column under one headline)."""
     text = clean_whitespace(text)
     if not text:
         raise ParseError("empty file")
+    lines = text.split("\n")
+    recurring = boilerplate.intersection(lines)
+    if not recurring:
+        return _read(text, path, frozenset()).reading
+    try:
+        filtered, failure = _read(text, path, recurring), None
+    except ParseError as exc:  # nothing left: every line recurs elsewhere
+        filtered, failure = None, exc
+    # Counts cannot tell a recurring headline from a recurring menu item or widget, and neither
+    # can the headline rule (the headline-like line nearest above the text): a menu item would
+    # win over a headline dropped for recurring. Only the page's first line is taken for its title
+    # whatever the counts say: a plain article starts with it, and on a scraped page the site's
+    # name or a menu entry standing there loses to any headline nearer the text.
+    top = lines[0]  # never blank after clean_whitespace
+    title = 1 if top in recurring and _headline_like(top) else (filtered.title_line if filtered is not None else 0)
+    lead = next((ln for ln in lines[title:] if _is_paragraph(ln) and role_of(ln) == BODY), None)
+    keep = {ln for ln in (lines[title - 1] if title else None, lead) if ln in recurring}
+    if keep:
+        return _read(text, path, recurring - keep).reading
+    if failure is not None:
+        raise failure
+    return filtered.reading
+
+
+@dataclass
+class _Reading:
+    reading: PageReading
+    title_line: int  # the main document's title: its line number in the cleaned page (0: none)
+
+
+def _read(text: str, path: str, boilerplate: frozenset[str]) -> _Reading:
+    """``read_page`` of a whitespace-cleaned page, dropping the ``boilerplate`` lines it holds."""
     dropped: list[DroppedLine] = []
     url = source_line = None
     stamps: list[tuple[int, str]] = []
     agency_bylines: list[tuple[int, re.Match]] = []
     kept: list[str] = []
+    kept_at: list[int] = []  # each kept line's number
     where: dict[str, int] = {}  # line text -> line number, for reporting what a later step drops
     ended = None
     box_wants_headline = True  # inside a related-stories box: a headline comes next, not its lead
     for n, line in enumerate(text.split("\n"), start=1):
         if not line:
             kept.append(line)
+            kept_at.append(n)
             continue
         where.setdefault(line, n)
         if ended is not None:
@@ -262,6 +306,7 @@ def read_page(text: str, path: str, boilerplate: frozenset[str] = frozenset()) -
             dropped.append(DroppedLine(n, line, "source"))
             continue
         kept.append(_MD_HEADING.sub("", line))
+        kept_at.append(n)
 
     uncertain = None
     head = _headline_index(kept)
@@ -324,7 +369,7 @@ def read_page(text: str, path: str, boilerplate: frozenset[str] = frozenset()) -
     for problem in [uncertain] if uncertain else []:
         log.info("%s: %s", path, problem)
     dropped.sort(key=lambda d: d.line)
-    return PageReading(docs, dropped, uncertain)
+    return _Reading(PageReading(docs, dropped, uncertain), kept_at[head] if head is not None else 0)
 
 
 def parse_page(text: str, path: str, boilerplate: frozenset[str] = frozenset()) -> list[Document]:

@@ -6,10 +6,17 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
+from ..text import strip_controls
+
 
 @dataclass
 class Document:
-    """One article: cleaned text (what quotes are cut from) plus its metadata."""
+    """One article: cleaned text (what quotes are cut from) plus its metadata.
+
+    Every text field is set without control or bidi-override characters (``strip_controls``),
+    however the document is made or changed: its fields reach terminals (``qabot ask``), chat
+    messages and logs, and a reader (HTML metadata, a JSONL field) may have missed one.
+    """
 
     doc_id: str
     title: str
@@ -19,6 +26,9 @@ class Document:
     source: str | None = None
     author: str | None = None
     url: str | None = None
+
+    def __setattr__(self, name: str, value) -> None:
+        super().__setattr__(name, strip_controls(value) if isinstance(value, str) else value)
 
     @property
     def content_hash(self) -> str:
@@ -32,6 +42,10 @@ class FileProblem:
 
     path: str
     reason: str
+
+    def __post_init__(self) -> None:
+        # Shown in the index summary and the bot's reload report: no control character either.
+        self.path, self.reason = strip_controls(self.path), strip_controls(self.reason)
 
 
 @dataclass
