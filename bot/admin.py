@@ -120,8 +120,16 @@ async def document_upload(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     saved = await asyncio.to_thread(save_upload, state.cfg.corpus.path, doc.file_name, data)
     log.info("admin %s uploaded %s as %s", update.effective_user.id, doc.file_name, saved.name)
     # What the page will become, so a page of an unfamiliar layout is caught before a reload.
-    [read] = await asyncio.to_thread(read_files, [state.cfg.corpus.path / saved.name])
+    path = state.cfg.corpus.path / saved.name
+    [read] = await asyncio.to_thread(read_files, [path])
+    documents = read.reading.documents if read.reading else []
+    copies = {} if saved.same else await state.service.indexed_copies(documents)
+    if documents and len(copies) == len(documents):  # nothing new: indexing it would only duplicate
+        path.unlink(missing_ok=True)
+        log.info("upload %s removed again: every text is indexed already", saved.name)
+        await message.reply_text(render_admin.upload_copy_message(doc.file_name, copies))
+        return
     await message.reply_text(
-        render_admin.upload_saved_message(saved.name, doc.file_name, saved.clash, saved.same, read),
+        render_admin.upload_saved_message(saved.name, doc.file_name, saved.clash, saved.same, read, copies),
         reply_markup=None if saved.same else reload_keyboard(),
     )

@@ -182,7 +182,21 @@ def status_message(s: StatusFacts, tg: TelegramConfig | None = None) -> str:
     return fit("\n".join(lines))
 
 
-def upload_saved_message(name: str, original: str | None, clash: str | None, same: bool, read: FileReading | None = None) -> str:
+def upload_copy_message(original: str | None, copies: dict[str, str]) -> str:
+    """The upload holds only texts the index already has: not saved, and which ones they are."""
+    shown = esc(shorten(original or "", NAME_UNITS, middle=True))
+    indexed = _names(sorted(set(copies.values())))
+    return fit(f"Không lưu <code>{shown}</code>: cùng nội dung với bài đã có trong kho ({indexed}); không cần nạp lại.")
+
+
+def upload_saved_message(
+    name: str,
+    original: str | None,
+    clash: str | None,
+    same: bool,
+    read: FileReading | None = None,
+    copies: dict[str, str] | None = None,
+) -> str:
     shown = esc(shorten(name, NAME_UNITS, middle=True))
     if same:
         return fit(f"Tệp <code>{shown}</code> đã có trong kho với cùng nội dung; không cần nạp lại.")
@@ -196,6 +210,8 @@ def upload_saved_message(name: str, original: str | None, clash: str | None, sam
         )
     if read is not None:
         text += _reading_lines(read)
+    if copies:
+        text += f"\n{len(copies)} bài trong tệp trùng nội dung với bài đã có ({_names(sorted(set(copies.values())))}) và sẽ không được nạp lần nữa."
     return fit(text + "\nBấm «Nạp lại ngay» để bot trả lời được từ bài mới.")
 
 

@@ -22,7 +22,7 @@ import os
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import PurePath
 
@@ -31,6 +31,7 @@ from retrieval.embedder import Embedder
 from retrieval.errors import IndexDamaged, IndexProblem
 from retrieval.index import IndexStats
 from retrieval.indexer import IndexSummary, index_corpus, open_searcher
+from retrieval.ingest import Document, text_fingerprint
 from retrieval.query import FOLDED
 from retrieval.search import Answer, Searcher
 
@@ -56,6 +57,13 @@ def short_reason(exc: BaseException) -> str:
     text = _ABSOLUTE_PATH.sub(lambda m: PurePath(m.group()).name or "…", lines[0] if lines else "")
     text = text or type(exc).__name__
     return text if len(text) <= REASON_LIMIT else text[: REASON_LIMIT - 1] + "…"
+
+
+def _fingerprints(index) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for doc_id, text in index.texts():
+        out.setdefault(text_fingerprint(text), doc_id)
+    return out
 
 
 class NotReady(Exception):
@@ -98,6 +106,8 @@ class StatusFacts:
 class _Live:
     searcher: Searcher
     stats: IndexStats
+    # text fingerprint -> doc_id of the served documents, made on the first upload check
+    fingerprints: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 class QAService:
@@ -159,6 +169,24 @@ class QAService:
             return False
         words = [t for t in answer.query.topic if _LETTERS.match(t)]
         return any(live.searcher.index.knows(w, FOLDED) for w in words)
+
+    async def indexed_copies(self, documents: list[Document]) -> dict[str, str]:
+        """For each of ``documents`` whose text the served index already holds under another
+        id: its doc_id -> the indexed doc_id (an upload that would only be indexed twice)."""
+        live = self._live
+        if live is None or not documents:
+            return {}
+        loop = asyncio.get_running_loop()
+        if not live.fingerprints:
+            # Reading every text takes a while on a big index: once per generation, off the loop.
+            known = await loop.run_in_executor(self._pool, _fingerprints, live.searcher.index)
+            live.fingerprints.update(known)
+        copies = {}
+        for doc in documents:
+            indexed = live.fingerprints.get(text_fingerprint(doc.text))
+            if indexed is not None and indexed != doc.doc_id:
+                copies[doc.doc_id] = indexed
+        return copies
 
     # --- reload ------------------------------------------------------------------------------
 

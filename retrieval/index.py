@@ -16,7 +16,7 @@ fusion, grouping, the answer decision and the quotes to ``retrieval.search``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +87,10 @@ class Index(ABC):
     def stats(self) -> IndexStats:
         """Counts, date range, model and build time."""
 
+    @abstractmethod
+    def texts(self) -> Iterator[tuple[str, str]]:
+        """(doc_id, text) of every document: what a new article is checked against for copies."""
+
     def close(self) -> None:
         """Release what the index holds open."""
 
@@ -117,6 +121,9 @@ class LocalIndex(Index):
 
     def knows(self, token, stream):
         return self.lexical.knows(token, stream)
+
+    def texts(self):
+        return self.store.texts()
 
     def stats(self) -> IndexStats:
         documents, chunks = self.store.counts()

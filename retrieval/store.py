@@ -109,6 +109,11 @@ class Store:
         with self._reading():
             return dict(self.db.execute("SELECT doc_id, content_hash FROM documents"))
 
+    def texts(self) -> Iterator[tuple[str, str]]:
+        """(doc_id, text) of every document."""
+        with self._reading():
+            yield from self.db.execute("SELECT doc_id, text FROM documents")
+
     def add_document(self, doc: Document, chunks: Iterable[Chunk]) -> list[int]:
         self.db.execute(
             "INSERT INTO documents(doc_id, path, title, text, date, source, author, url, content_hash)"

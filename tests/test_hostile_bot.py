@@ -171,3 +171,22 @@ def test_the_same_article_uploaded_under_another_name_is_not_saved_twice(env):
     assert SAMPLE.name in reply.text and "cùng nội dung" in reply.text
     assert not reply.buttons()  # nothing new to reload
     assert sorted(p.name for p in env.corpus.iterdir()) == sorted([SAMPLE.name, NEWS])
+
+
+def test_the_same_text_in_other_bytes_is_told_apart_from_new_articles(env):
+    fake = env.fake
+    # The bundled page re-saved with Windows line endings and extra blank lines: other bytes, same text.
+    resaved = SAMPLE.read_text(encoding="utf-8").replace("\n", "\r\n\r\n").encode()
+    seq = fake.user_message(ADMIN, document=fake.add_file("hoi-nghi-ban-luu.txt", resaved))
+    reply = fake.wait_message(seq, ADMIN)
+    assert reply.text.startswith("Không lưu hoi-nghi-ban-luu.txt: cùng nội dung") and SAMPLE.name in reply.text
+    assert not reply.buttons() and not (env.corpus / "hoi-nghi-ban-luu.txt").exists()
+
+    # One known text under a new id beside one new article: saved, and the copy named.
+    known = {**articles(6)[2], "id": "ban-sao"}
+    new = {"id": "moi", "title": "Huế mở lại cầu Trường Tiền", "text": "Sáng 3/9/2024, Huế mở lại cầu Trường Tiền sau 8 tháng sửa chữa."}
+    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in (known, new)).encode()
+    seq = fake.user_message(ADMIN, document=fake.add_file("hai-bai.jsonl", data))
+    reply = fake.wait_message(seq, ADMIN)
+    assert (env.corpus / "hai-bai.jsonl").exists() and dict(reply.buttons()).get("Nạp lại ngay") == "reload"
+    assert f"1 bài trong tệp trùng nội dung với bài đã có ({NEWS}#bai-002)" in reply.text

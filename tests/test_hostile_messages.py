@@ -125,6 +125,8 @@ def every_message(value: str) -> list[tuple[str, callable]]:
         ("upload saved", lambda: [render_admin.upload_saved_message(value, value, None, False, reading(value))]),
         ("upload saved, name clash", lambda: [render_admin.upload_saved_message(value, value, value, False, None)]),
         ("upload already there", lambda: [render_admin.upload_saved_message(value, value, None, True)]),
+        ("upload with copies", lambda: [render_admin.upload_saved_message(value, value, None, False, reading(value), {value: value})]),
+        ("upload only copies", lambda: [render_admin.upload_copy_message(value, {f"{value}{i}": f"{value}#{i}" for i in range(12)})]),
         ("upload unreadable", lambda: [render_admin.upload_saved_message(value, value, None, False, FileReading(value, None, [FileProblem(value, value)] * 5))]),
         ("upload refused", lambda: [render_admin.upload_refused_message(r, SUFFIXES) for r in (WRONG_TYPE, TOO_LARGE, NOT_TEXT)]),
     ]
