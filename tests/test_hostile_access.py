@@ -7,75 +7,42 @@ fake Telegram, service and bot."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-import shutil
 from pathlib import Path
 
 import pytest
 
 from bot import app as app_module
-from bot.app import build_application
-from bot.feedback import FeedbackStore
-from bot.service import QAService
 from retrieval.config import ConfigError
-from retrieval.indexer import index_corpus
 
-from .conftest import SAMPLE, make_config
-from .fake_telegram import TOKEN, FakeTelegram, RunningBot
+from .bot_env import build_corpus, running_bot
+from .conftest import SAMPLE, articles, make_config
+from .fake_telegram import FakeTelegram
 
 ADMIN, STRANGER, OTHER_STRANGER = 100, 666, 667
 WHERE = "Hội nghị báo cáo viên tháng 12/2023 được tổ chức ở đâu?"
 DATELINE = "Chiều 28/12, tại Hà Nội"
-BRIDGE = {
-    "id": "tu-lien",
-    "title": "Hà Nội khởi công cầu Tứ Liên bắc qua sông Hồng",
-    "text": "Sáng 19/5/2024, UBND thành phố Hà Nội tổ chức lễ khởi công xây dựng cầu Tứ Liên. "
-    "Cầu dài khoảng 5,2 km, tổng mức đầu tư gần 20.000 tỷ đồng, dự kiến hoàn thành năm 2027.",
-    "date": "2024-05-19",
-    "source": "Hà Nội mới",
-}
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, e5) -> tuple[Path, Path]:
-    tmp = tmp_path_factory.mktemp("access-built")
-    corpus = tmp / "corpus"
-    corpus.mkdir()
-    shutil.copy(SAMPLE, corpus / SAMPLE.name)
-    (corpus / "tin.jsonl").write_text(json.dumps(BRIDGE, ensure_ascii=False) + "\n", encoding="utf-8")
-    cfg = make_config(tmp, corpus)
-    index_corpus(cfg, e5)
-    return corpus, cfg.index.path
+    news = json.dumps(articles(1)[0], ensure_ascii=False) + "\n"
+    return build_corpus(tmp_path_factory.mktemp("access-built"), e5, {SAMPLE.name: SAMPLE, "tin.jsonl": news})
 
 
 @pytest.fixture
 def start_bot(built, tmp_path, e5):
     """start_bot(telegram settings) -> the fake Telegram of a running bot with those settings."""
-    running = []
+    with contextlib.ExitStack() as bots:
+        started = []
 
-    def start(**telegram) -> FakeTelegram:
-        where = tmp_path / f"bot{len(running)}"
-        corpus, index = where / "corpus", where / "index"
-        shutil.copytree(built[0], corpus)
-        shutil.copytree(built[1], index)
-        fake = FakeTelegram().start()
-        cfg = make_config(where, corpus, telegram={"base_url": fake.base_url, "base_file_url": fake.base_file_url, **telegram})
-        service = QAService(cfg, e5)
-        running.append((fake, service, None))
-        service.open(build_if_missing=False)
-        bot = RunningBot(build_application(cfg, service, TOKEN, feedback=FeedbackStore(where / "feedback.sqlite"))).start()
-        running[-1] = (fake, service, bot)
-        return fake
+        def start(**telegram) -> FakeTelegram:
+            where = tmp_path / f"bot{len(started)}"
+            where.mkdir()
+            started.append(bots.enter_context(running_bot(built, where, e5, **telegram)))
+            return started[-1].fake
 
-    yield start
-    for fake, service, bot in running:
-        try:
-            if bot is not None:
-                bot.stop()
-        finally:
-            service.close()
-            fake.stop()
+        yield start
 
 
 def warnings_of(caplog) -> list[str]:

@@ -156,13 +156,18 @@ def test_deleted_checksum_file_is_damage_and_index_records_it_again(site, capsys
     assert qabot(site, capsys, "ask", QUESTION)[0] == 0
 
 
-def test_generation_from_before_checksums_loads_and_gets_them_recorded(site, capsys):
-    """An index built by an older qabot (no files.json, no manifest key) is not refused."""
-    gen = live(site)
-    (gen / CHECKSUMS).unlink(missing_ok=True)  # (an index built before checksums has none)
+def as_before_checksums(gen: Path) -> None:
+    """Make ``gen`` look like a generation an older qabot wrote: no files.json, no manifest key."""
+    (gen / CHECKSUMS).unlink(missing_ok=True)
     with sqlite3.connect(gen / "meta.sqlite") as db:
         db.execute("DELETE FROM manifest WHERE key = 'checksums'")
     db.close()
+
+
+def test_generation_from_before_checksums_loads_and_gets_them_recorded(site, capsys):
+    """An index built by an older qabot (no files.json, no manifest key) is not refused."""
+    gen = live(site)
+    as_before_checksums(gen)
     code, out, _ = qabot(site, capsys, "ask", QUESTION)
     assert code == 0 and ANSWER in out
     code, out, _ = qabot(site, capsys, "index")
@@ -177,10 +182,7 @@ def test_generation_from_before_checksums_loads_and_gets_them_recorded(site, cap
 def test_old_generation_with_a_cut_vocabulary_is_caught_by_its_shape(site, capsys):
     """Without checksums a truncated vocab.txt still fails: it must have one token per column."""
     gen = live(site)
-    (gen / CHECKSUMS).unlink(missing_ok=True)  # (an index built before checksums has none)
-    with sqlite3.connect(gen / "meta.sqlite") as db:
-        db.execute("DELETE FROM manifest WHERE key = 'checksums'")
-    db.close()
+    as_before_checksums(gen)
     text = (gen / "lexical/accented/vocab.txt").read_text(encoding="utf-8")
     (gen / "lexical/accented/vocab.txt").write_text(text[: text.rindex("\n")], encoding="utf-8")  # one token fewer
     code, _, err = qabot(site, capsys, "ask", QUESTION)
