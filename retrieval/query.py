@@ -86,6 +86,9 @@ class Query:
     stream: str  # the BM25 stream searched: ACCENTED or FOLDED
     tokens: tuple[str, ...]  # BM25 tokens of that stream, interrogatives dropped
     topic: tuple[str, ...]  # folded topic syllables (see NON_TOPIC_WORDS)
+    # The question with its diacritics restored from the corpus, when it was typed without them
+    # and restoration changed it (shown to the user: "Đã hiểu: ..."); None otherwise.
+    restored: str | None = None
 
     @property
     def embedding_text(self) -> str:
