@@ -66,11 +66,40 @@ class RetrievalConfig:
     dense_weight: float = 0.7
     lexical_weight: float = 1.0
     unaccented_dense_weight: float = 0.5
+    # Questions typed without diacritics get them back from the corpus (``retrieval.restore``);
+    # a restored question is searched and embedded restored, with these weights.
+    restore_diacritics: bool = True
+    # Below this many chunks the counts are too thin to choose marks: restoration stays off.
+    restore_min_chunks: int = 200
+    restored_dense_weight: float = 0.7
+    restored_folded_weight: float = 0.5
+    restored_min_confidence: float = 0.62
     rrf_k: int = 60
     max_per_doc: int = 1
     min_coverage: float = 0.5
     answer_dense_weight: float = 14.0
     min_confidence: float = 0.53
+
+
+@dataclass
+class FollowupConfig:
+    """Questions that name nothing of their own ("Bệnh nhân bị bệnh gì?") searched together with
+    the previous question of the same chat (``retrieval.followup``)."""
+
+    enabled: bool = True
+    remember_minutes: float = 10.0  # a chat's last question is forgotten after this long
+    # A question is a follow-up when, searched alone, its topic words weigh less than
+    # min_topic_weight (idf summed, in units of the corpus's highest idf), or its first article
+    # leads the second by less than min_margin (fused score), or its confidence is under
+    # min_confidence; otherwise context is not used at all.
+    min_topic_weight: float = 1.5
+    min_margin: float = 2.0
+    min_confidence: float = 0.0
+    joined_weight: float = 0.0  # weight of the (previous question + question) search's scores; 0: not searched
+    shown_boost: float = 3.0  # added to the first article just shown; the second gets 1/2 of it, the third 1/3
+    # ... plus this for each unit of topic weight the question lacks under min_topic_weight
+    generic_boost: float = 1.5
+    depth: int = 30  # articles taken from each ranking before fusing
 
 
 @dataclass
@@ -98,6 +127,7 @@ class Config:
     chunking: ChunkingConfig = field(default_factory=ChunkingConfig)
     lexical: LexicalConfig = field(default_factory=LexicalConfig)
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    followup: FollowupConfig = field(default_factory=FollowupConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
 
 

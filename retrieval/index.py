@@ -6,7 +6,8 @@ files on this machine (``retrieval.generations``)::
 
     gen-<n>/meta.sqlite   documents, chunk spans and the manifest (``retrieval.store``)
     gen-<n>/dense.faiss   vectors (``retrieval.dense``)
-    gen-<n>/lexical/      BM25 streams (``retrieval.lexical``)
+    gen-<n>/lexical/      BM25 streams (``retrieval.lexical``); the accented one is also the
+                          model that restores an unmarked question's marks (``retrieval.restore``)
     gen-<n>/files.json    size and SHA-256 of each of those files (``retrieval.generations``)
 
 Another backend (a vector database serving several bots) would implement ``Index`` and leave
@@ -18,6 +19,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,8 @@ from .errors import IndexDamaged, IndexMissing
 from .generations import CHECKSUMS, live_generation, verify_generation
 from .lexical import LexicalIndex
 from .manifest import check_manifest
+from .query import ACCENTED, QUESTION_SYLLABLES, RESTORED_PHRASES
+from .restore import Restorer
 from .store import Store, StoredChunk
 
 META_FILE, DENSE_FILE, LEXICAL_DIR = "meta.sqlite", "dense.faiss", "lexical"
@@ -64,6 +68,10 @@ class Index(ABC):
         ``include``, those chunks too (ids ascending), scored in the same pass."""
 
     @abstractmethod
+    def lexical_scores(self, tokens: Sequence[str], stream: str, ids: np.ndarray) -> np.ndarray:
+        """BM25 scores of the given chunks (exactly what ``lexical_search`` gives them)."""
+
+    @abstractmethod
     def dense_search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(ids, cosine similarities) of the ``k`` nearest chunks, best first."""
 
@@ -91,6 +99,11 @@ class Index(ABC):
     def texts(self) -> Iterator[tuple[str, str]]:
         """(doc_id, text) of every document: what a new article is checked against for copies."""
 
+    def restorer(self) -> Restorer | None:
+        """What restores the marks of a question typed without them, from this corpus's
+        statistics; None when the backend has none (questions are then searched as typed)."""
+        return None
+
     def close(self) -> None:
         """Release what the index holds open."""
 
@@ -100,12 +113,16 @@ class LocalIndex(Index):
 
     def __init__(self, path: Path, store: Store, dense: DenseIndex, lexical: LexicalIndex, manifest: dict):
         self.path, self.store, self.dense, self.lexical, self.manifest = path, store, dense, lexical, manifest
+        self._restorer: Restorer | None = None
 
     def __len__(self) -> int:
         return len(self.lexical)
 
     def lexical_search(self, tokens, stream, k, include=None):
         return self.lexical.search(tokens, k, stream, include)
+
+    def lexical_scores(self, tokens, stream, ids):
+        return self.lexical.scores(tokens, ids, stream)
 
     def dense_search(self, vector, k):
         return self.dense.search(vector, k)
@@ -124,6 +141,13 @@ class LocalIndex(Index):
 
     def texts(self):
         return self.store.texts()
+
+    def restorer(self) -> Restorer:
+        # Made once: the accented BM25 stream's statistics are the model (``retrieval.restore``).
+        if self._restorer is None:
+            forms, total = self.lexical.syllable_forms()
+            self._restorer = Restorer(forms, partial(self.lexical.freqs, stream=ACCENTED), total, RESTORED_PHRASES, QUESTION_SYLLABLES)
+        return self._restorer
 
     def stats(self) -> IndexStats:
         documents, chunks = self.store.counts()

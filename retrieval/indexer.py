@@ -212,7 +212,7 @@ def _open_each_part(gen: Path, expect_checksums: bool) -> list[str]:
     except IndexDamaged as exc:
         bad.append(exc.file)
     try:
-        lexical = LexicalIndex.load(gen / LEXICAL_DIR)
+        lexical = LexicalIndex.load(gen / LEXICAL_DIR, restoring=False)
         lexical.load_rows()
     except IndexDamaged as exc:
         bad.append(exc.file)
@@ -327,7 +327,7 @@ def _updated_lexical(changes: _Changes, store: Store, removed_ids: list[int], ne
     only new ones are tokenised. Every chunk is tokenised again when BM25 settings changed, or
     when the live index was saved before tokens were kept."""
     if changes.live is not None and not changes.retokenize:
-        lexical = LexicalIndex.load(changes.live / LEXICAL_DIR)
+        lexical = LexicalIndex.load(changes.live / LEXICAL_DIR, restoring=False)
         try:
             lexical.remove(removed_ids)
             lexical.add(new_ids, changes.texts)

@@ -12,6 +12,7 @@ Two word lists live here, because they answer two different questions:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .text import clean_whitespace, fold, has_diacritics, normalize_marks, syllables, with_bigrams
@@ -34,6 +35,11 @@ QUESTION_PHRASES = sorted(  # longest first, so "như thế nào" wins over "th�
     reverse=True,
 )
 _FOLDED_PHRASES = [tuple(fold(t) for t in p) for p in QUESTION_PHRASES]
+# Interrogatives of two syllables or more, folded -> accented: restored as such wherever an
+# unmarked question has them (``retrieval.restore.Restorer.fixed``).
+RESTORED_PHRASES = {f: p for f, p in zip(_FOLDED_PHRASES, QUESTION_PHRASES) if len(p) > 1}
+# One-syllable interrogatives: preferred, not forced ("nao" is also "não", "dau" "đau").
+QUESTION_SYLLABLES = frozenset(p[0] for p in QUESTION_PHRASES if len(p) == 1)
 
 NON_TOPIC_WORDS = frozenset(
     "ai gi nao dau bao nhieu gio khi may sao tai vi the nhu la duoc co khong chua cua va o "
@@ -87,20 +93,37 @@ class Query:
     tokens: tuple[str, ...]  # BM25 tokens of that stream, interrogatives dropped
     topic: tuple[str, ...]  # folded topic syllables (see NON_TOPIC_WORDS)
     # The question with its diacritics restored from the corpus, when it was typed without them
-    # and restoration changed it (shown to the user: "Đã hiểu: ..."); None otherwise.
+    # and restoration changed it (shown to the user: "Đã hiểu: ..."); None otherwise. Then
+    # ``stream`` is ACCENTED and ``tokens`` are the restored question's.
     restored: str | None = None
+    # With ``restored``: the question's tokens in the folded stream, as typed, a second BM25
+    # signal for the syllables restoration got wrong.
+    folded_tokens: tuple[str, ...] = ()
 
     @property
     def embedding_text(self) -> str:
-        """What the embedding model reads: one tone-mark convention, as passages are embedded."""
-        return normalize_marks(self.text)
+        """What the embedding model reads: one tone-mark convention, as passages are embedded;
+        the restored question when there is one (the model reads unmarked text poorly)."""
+        return normalize_marks(self.restored or self.text)
 
 
-def parse_query(question: str, bigrams: bool = True) -> Query:
-    """The ``Query`` of a question as a user typed it (``bigrams`` as the BM25 index has them)."""
+def parse_query(question: str, bigrams: bool = True, restore: Callable[[str], str | None] | None = None) -> Query:
+    """The ``Query`` of a question as a user typed it (``bigrams`` as the BM25 index has them).
+    ``restore`` (``Restorer.restore_text``) gives an unmarked question its marks back."""
     text = clean_whitespace(question).replace("\n", " ")[:MAX_QUESTION_CHARS]
     accented = has_diacritics(text)
     syl = syllables(text)
+    restored = restore(text) if restore is not None and not accented else None
+    if restored:
+        return Query(
+            text=text,
+            accented=False,
+            stream=ACCENTED,
+            tokens=tuple(query_tokens(syllables(restored), folded=False, bigrams=bigrams)),
+            topic=tuple(topic_tokens(syl)),
+            restored=restored,
+            folded_tokens=tuple(query_tokens(syl, folded=True, bigrams=bigrams)),
+        )
     return Query(
         text=text,
         accented=accented,

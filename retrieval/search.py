@@ -4,6 +4,8 @@ sentence located inside each quote and an explicit "nothing relevant" decision."
 from __future__ import annotations
 
 import logging
+import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +31,55 @@ PAIR_WEIGHT = 0.5
 # Chunks fetched from the store per round while grouping: enough for a page of results even
 # when the best chunks crowd into a few articles.
 MIN_GROUP_BATCH = 20
+# Picking the answering sentence, a topic word's corpus idf is multiplied by its "local idf" among
+# the article's sentences to this power (``local_weights``). Measured on the first hit's chunk
+# (sentence@1, vinewsqa-dev / xquad-vi): power 0 (corpus idf only) 0.576 / 0.775, 1: 0.591 /
+# 0.788, 2: 0.596 / 0.796, 3: 0.599 / 0.790; over the chunk's sentences instead of the
+# article's, power 2: 0.589 / 0.794.
+LOCAL_IDF_POWER = 2
+
+
+def _fold_table() -> dict[int, str]:
+    """``fold`` as a character table over the Latin letters (Vietnamese ones included): one
+    ``str.translate`` instead of decomposing and recomposing the text."""
+    table = {}
+    for cp in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        folded = fold(chr(cp))
+        if len(folded) == 1 and folded != chr(cp):
+            table[cp] = folded
+    return table
+
+
+_FOLD_TABLE = _fold_table()
+_FOLDED_Y_AS_I = re.compile(r"\b([hklmst])y\b")  # text.syllables' i/y rule, on folded text
+_WORD = re.compile(r"\w+")
+
+
+def folded_sentences(text: str) -> list[tuple[tuple[int, int], list[str]]]:
+    """Each sentence span of ``text`` with its folded syllables: ``fold`` of each of
+    ``syllables`` for Latin-script text (other scripts keep their marks). The whole text is
+    folded at once (a character table keeps every character's place) because picking the
+    answering sentence reads whole articles at query time (measured on vinewsqa-dev articles,
+    busy 2-core machine: 0.6 ms an article instead of 1.9 ms)."""
+    folded = text.lower().translate(_FOLD_TABLE)
+    if len(folded) != len(text):  # lower() changed a length ("İ"): sentence by sentence
+        return [((a, b), [fold(t) for t in syllables(text[a:b])]) for a, b in sentence_spans(text)]
+    folded = _FOLDED_Y_AS_I.sub(r"\1i", folded)
+    return [((a, b), _WORD.findall(folded, a, b)) for a, b in sentence_spans(text)]
+
+
+def local_weights(topic: set[str], sentences: list[list[str]]) -> dict[str, float]:
+    """Per topic word, log((n + 1) / df) ** LOCAL_IDF_POWER over the ``n`` sentences of an
+    article (folded syllables each), ``df`` of them holding the word: a word found in every
+    sentence (the article's subject) says little about which sentence answers. 1.0 for a word
+    none holds."""
+    held = [topic.intersection(s) for s in sentences]
+    n = len(held)
+    out = {}
+    for t in topic:
+        df = sum(1 for h in held if t in h)
+        out[t] = math.log((n + 1) / df) ** LOCAL_IDF_POWER if df else 1.0
+    return out
 
 
 @dataclass
@@ -73,8 +124,14 @@ class Searcher:
         self.bigrams = bool(index.manifest.get(LEXICAL, {}).get("bigrams", True))
 
     def parse(self, question: str) -> Query:
-        """The question as this index's BM25 tokens it."""
-        return parse_query(question, self.bigrams)
+        """The question as this index's BM25 tokens it, its marks restored from the corpus when
+        it was typed without them (``retrieval.restore``)."""
+        # A few dozen chunks choose marks by chance: on the 21-page test corpus (42 chunks) "tan luc
+        # may gio" became "tấn lực máy giờ" and quoted the wrong passage; xquad-vi (349 chunks) and
+        # vinewsqa-dev (1,495) gain from restoring.
+        enough = len(self.index) >= self.cfg.restore_min_chunks
+        restorer = self.index.restorer() if self.cfg.restore_diacritics and enough else None
+        return parse_query(question, self.bigrams, restorer.restore_text if restorer is not None else None)
 
     def _idf(self, token: str) -> float:
         return self.index.idf(token, FOLDED)
@@ -88,25 +145,31 @@ class Searcher:
         hit = sum(w for t, w in zip(topic, weights) if t in present)
         return hit / sum(weights) if sum(weights) else 0.0
 
-    def best_sentence(self, topic: tuple[str, ...], quote: str) -> tuple[int, int]:
-        """The sentence of ``quote`` sharing the most idf-weighted topic words with the question."""
-        spans = sentence_spans(quote) or [(0, len(quote))]
+    def best_sentence(self, topic: tuple[str, ...], quote: str, article: str | None = None) -> tuple[int, int]:
+        """The sentence of ``quote`` sharing the most topic words with the question, each word
+        weighted by its corpus idf and by how few sentences of ``article`` (the text the quote
+        comes from; the quote itself when not given) hold it."""
+        sentences = folded_sentences(quote) or [((0, len(quote)), [])]
         wanted = set(topic)
         q_pairs = set(zip(topic, topic[1:]))
-        best, best_score = spans[0], 0.0
-        for a, b in spans:
-            toks = [fold(t) for t in syllables(quote[a:b])]
-            present = set(toks) & wanted
-            score = sum(self._idf(t) for t in present)
+        context = sentences if article is None else folded_sentences(article)
+        local = local_weights(wanted, [toks for _, toks in context])
+        best, best_score = sentences[0][0], 0.0
+        for span, toks in sentences:
+            present = wanted.intersection(toks)
+            score = sum(self._idf(t) * local[t] for t in present)
             score += PAIR_WEIGHT * sum(1 for p in zip(toks, toks[1:]) if p in q_pairs)
             if score > best_score:
-                best, best_score = (a, b), score
+                best, best_score = span, score
         return best
 
     def _candidates(self, query: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Candidate chunk ids, their fused scores, and the query vector (when dense is used)."""
         cfg, index = self.cfg, self.index
-        dense_weight = cfg.dense_weight if query.accented else cfg.unaccented_dense_weight
+        if query.restored:
+            dense_weight = cfg.restored_dense_weight
+        else:
+            dense_weight = cfg.dense_weight if query.accented else cfg.unaccented_dense_weight
         use_dense = self.embedder is not None and (
             cfg.fusion == "dense" or (cfg.fusion != "lexical" and dense_weight > 0)
         )
@@ -115,7 +178,14 @@ class Searcher:
             qvec = self.embedder.embed([query.embedding_text], QUERY)[0]
             d_ids, _ = index.dense_search(qvec, cfg.candidates)
         # BM25's best candidates and the dense ones, all scored in one BM25 pass.
-        ids, lex_c = index.lexical_search(query.tokens, query.stream, cfg.candidates, include=d_ids)
+        if query.restored and query.folded_tokens and cfg.restored_folded_weight > 0:
+            # Restored question: the folded stream, as typed, stays a second lexical signal (a
+            # wrongly restored syllable still matches there), and its best chunks are candidates.
+            f_ids, _ = index.lexical_search(query.folded_tokens, FOLDED, cfg.candidates, include=d_ids)
+            ids, lex_c = index.lexical_search(query.tokens, query.stream, cfg.candidates, include=f_ids)
+            lex_c = lex_c + cfg.restored_folded_weight * index.lexical_scores(query.folded_tokens, FOLDED, ids)
+        else:
+            ids, lex_c = index.lexical_search(query.tokens, query.stream, cfg.candidates, include=d_ids)
         dense_c = index.dense_scores(qvec, ids) if qvec is not None else np.zeros(len(ids))
         fused = fuse(cfg.fusion, lex_c, dense_c, cfg.lexical_weight, dense_weight if use_dense else 0.0, cfg.rrf_k)
         return ids, fused, qvec
@@ -131,20 +201,23 @@ class Searcher:
         order = np.argsort(-fused, kind="stable")
         chosen = self._group([int(ids[i]) for i in order], [float(fused[i]) for i in order], top_k + offset)
         for rank, (chunk, score) in enumerate(chosen[offset:], start=offset + 1):
-            answer.hits.append(Hit(rank, round(score, 4), chunk, self.best_sentence(query.topic, chunk.text)))
+            answer.hits.append(Hit(rank, round(score, 4), chunk, self.best_sentence(query.topic, chunk.text, chunk.doc.text)))
         if chosen:
             best = chosen[0][0]
             answer.coverage = self.coverage(query.topic, embedding_text(best.doc.title, best.text))
             answer.confidence, threshold = answer.coverage, self.cfg.min_coverage
-            # Only for questions with diacritics: the model's similarity to unmarked text is not
-            # calibrated (measured: it barely separates on- from off-topic questions there).
-            if qvec is not None and self.cfg.answer_dense_weight > 0 and query.accented:
+            # Only for questions with diacritics, typed or restored: the model's similarity to
+            # unmarked text is not calibrated (measured: it barely separates on- from off-topic
+            # questions there).
+            if qvec is not None and self.cfg.answer_dense_weight > 0 and (query.accented or query.restored):
                 # Syllables are ambiguous: an off-topic question often shares half its syllables
                 # with some passage. The embedding tells those apart; on vinewsqa-dev vs
                 # xquad-vi questions this cut false answers from 21% to 5% at 95% recall.
                 answer.similarity = float(self.index.dense_scores(qvec, np.array([best.chunk_id]))[0])
                 answer.confidence += self.cfg.answer_dense_weight * (answer.similarity - SIMILARITY_CENTER)
-                threshold = self.cfg.min_confidence
+                # A restored question's coverage still counts folded syllables ("dau" covers
+                # "đầu"), so it needs a higher bar for the same share of off-topic answers.
+                threshold = self.cfg.restored_min_confidence if query.restored else self.cfg.min_confidence
             answer.answered = answer.confidence >= threshold
         return answer
 

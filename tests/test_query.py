@@ -34,3 +34,29 @@ def test_embedding_text_has_one_tone_convention():
 def test_long_pasted_text_is_cut():
     q = parse_query("Hội nghị " * 2000)
     assert len(q.text) == MAX_QUESTION_CHARS
+
+
+def test_a_restored_question_searches_the_accented_stream_and_keeps_the_folded_one():
+    asked = []
+
+    def restore(text):
+        asked.append(text)
+        return "Hội nghị báo cáo viên tổ chức ở đâu?"
+
+    q = parse_query("Hoi nghi bao cao vien to chuc o dau?", bigrams=False, restore=restore)
+    assert asked == ["Hoi nghi bao cao vien to chuc o dau?"]
+    assert q.text == "Hoi nghi bao cao vien to chuc o dau?" and not q.accented
+    assert q.restored == "Hội nghị báo cáo viên tổ chức ở đâu?" and q.stream == ACCENTED
+    assert q.tokens == ("hội", "nghị", "báo", "cáo", "viên", "tổ", "chức")
+    assert q.folded_tokens == ("hoi", "nghi", "bao", "cao", "vien", "to", "chuc")
+    assert q.embedding_text == "Hội nghị báo cáo viên tổ chức ở đâu?"
+    assert q.topic == parse_query("hoi nghi bao cao vien to chuc o dau").topic
+
+
+def test_restoration_is_for_unmarked_questions_only_and_may_find_nothing():
+    def refuse(text):
+        raise AssertionError("a marked question is searched as typed")
+
+    assert parse_query("Hội nghị ở đâu?", restore=refuse).restored is None
+    q = parse_query("covid o dau", bigrams=False, restore=lambda text: None)
+    assert q.restored is None and q.stream == FOLDED and q.tokens == ("covid",)

@@ -1,6 +1,6 @@
 import pytest
 
-from retrieval.text import fold
+from retrieval.text import fold, syllables
 
 from .conftest import searcher_for
 
@@ -85,3 +85,40 @@ def test_a_pasted_article_as_question_is_cut_and_still_answered(searcher):
     answer = searcher.search("Hội nghị báo cáo viên " * 2000)
     assert len(answer.question) == 2000
     assert answer.hits and answer.hits[0].doc.title == MAIN_TITLE
+
+
+def test_answering_sentence_discounts_words_the_whole_article_repeats(searcher):
+    # "cấp ủy", "báo cáo viên", "tuyên truyền" run through most sentences of the article; "Hà Nội"
+    # is in one of its paragraphs. Weighted by corpus idf alone, the sentence with the most
+    # of the common words won ("Cùng với việc tuyên truyền kết quả công tác xây dựng Đảng...").
+    article = searcher.search(WHERE).hits[0].doc.text
+    query = searcher.parse("Cấp ủy các cấp và báo cáo viên tuyên truyền nội dung gì tại Hà Nội?")
+    a, b = searcher.best_sentence(query.topic, article, article)
+    assert article[a:b].startswith("Chiều 28/12, tại Hà Nội")
+
+
+def test_local_weights_follow_how_many_sentences_hold_a_word():
+    from pathlib import Path
+
+    from retrieval.search import folded_sentences, local_weights
+
+    article = (Path(__file__).parent.parent / "corpus" / "hoi-nghi-bao-cao-vien-12-2023.txt").read_text(encoding="utf-8")
+    w = local_weights({"vien", "ha", "binh", "xyzzy"}, [toks for _, toks in folded_sentences(article)])
+    # "báo cáo viên" is in most sentences, "Hà Nội" in the two datelines, "Tập Cận Bình" in one
+    # sentence; a word the article lacks gets no opinion (1.0).
+    assert w["vien"] < 0.5 < w["ha"] <= w["binh"]
+    assert w["xyzzy"] == 1.0
+    (a, b), toks = folded_sentences(article)[1]
+    assert article[a:b].startswith("Chiều 28/12, tại Hà Nội") and toks[:6] == ["chieu", "28", "12", "tai", "ha", "noi"]
+    # the one-pass folding gives the tokens search folds syllable by syllable elsewhere
+    assert all(toks == [fold(t) for t in syllables(article[a:b])] for (a, b), toks in folded_sentences(article))
+    assert folded_sentences("Bác sỹ Lý Thị Hòa") == [((0, 17), ["bac", "si", "li", "thi", "hoa"])]
+
+
+def test_an_unmarked_question_is_searched_restored_and_decided_with_the_embedding(searcher):
+    searcher.cfg.restore_min_chunks = 0  # the sample is a few chunks, below the default
+    answer = searcher.search(fold(WHERE))
+    assert answer.query.restored == "hội nghị báo cáo viên tháng 12/2023 được tổ chức ở đâu?"
+    assert answer.answered and answer.similarity is not None
+    assert "Chiều 28/12, tại Hà Nội" in answer.hits[0].quote
+    assert not searcher.search("gia vang hom nay bao nhieu").answered

@@ -15,7 +15,7 @@ Metrics are flat functions over ranked lists (``metrics``); ``report`` renders t
 """
 
 from .datasets import CORPUS_FILE, Dataset, DatasetError, dataset_corpus, load_beir, load_cases, load_dataset
-from .metrics import article_metrics, contains_answer, hit_at, mrr_at, ndcg_at, quote_metrics
+from .metrics import article_metrics, contains_answer, hit_at, mrr_at, ndcg_at, quote_metrics, sentence_metrics
 from .report import ARTICLE_KEYS, QUOTE_KEYS, markdown_table, result_json
 from .runner import CachedEmbedder, VariantResult, compare, index_key, prepare_index, run_queries
 
@@ -43,4 +43,5 @@ __all__ = [
     "quote_metrics",
     "result_json",
     "run_queries",
+    "sentence_metrics",
 ]

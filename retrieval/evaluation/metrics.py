@@ -57,3 +57,17 @@ def quote_metrics(found: dict[str, list[bool]]) -> dict[str, float]:
     out = {f"quote@{k}": float(np.mean([any(m[:k]) for m in marks])) for k in (1, 3, 5, 10)}
     out["quote_mrr@10"] = float(np.mean([next((1.0 / (i + 1) for i, x in enumerate(m[:10]) if x), 0.0) for m in marks]))
     return out
+
+
+def sentence_metrics(found: dict[str, list[bool]], sentence_found: dict[str, bool]) -> dict[str, float]:
+    """Whether the first hit's highlighted sentence holds an answer string: ``sentence@1`` over
+    all questions with answers, and ``sentence_of_quote@1`` among the questions whose first quote
+    holds one (the highlight can only be right when the quote is; that share says how often the
+    user's eye is led to the answer once the quote has it)."""
+    if not sentence_found:
+        return {}
+    qids = list(sentence_found)
+    quote_hits = [q for q in qids if found.get(q, [])[:1] == [True]]
+    out = {"sentence@1": float(np.mean([sentence_found[q] for q in qids]))}
+    out["sentence_of_quote@1"] = float(np.mean([sentence_found[q] for q in quote_hits])) if quote_hits else 0.0
+    return out

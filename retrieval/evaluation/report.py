@@ -5,7 +5,7 @@ from __future__ import annotations
 from .runner import VariantResult
 
 ARTICLE_KEYS = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10"]
-QUOTE_KEYS = ["quote@1", "quote@3", "quote@5", "quote@10", "quote_mrr@10"]
+QUOTE_KEYS = ["quote@1", "quote@3", "quote@5", "quote@10", "quote_mrr@10", "sentence@1", "sentence_of_quote@1"]
 
 
 def result_json(r: VariantResult) -> dict:
