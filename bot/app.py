@@ -23,10 +23,10 @@ from . import admin, handlers, render
 from .access import RefusalCooldown, access_mode, access_warnings
 from .credentials import TOKEN_ENV, protect_logs, token_from_env
 from .feedback import FeedbackStore
-from .pages import FEEDBACK_PATTERN, MORE_PATTERN, RELOAD_PATTERN, PageCache
+from .pages import FEEDBACK_PATTERN, MORE_PATTERN, NEW_PATTERN, RELOAD_PATTERN, PageCache
 from .ratelimit import RateLimiter, RetryingLimiter
 from .service import QAService
-from .state import KEY, BotState
+from .state import KEY, BotState, ChatMemory
 
 log = logging.getLogger(__name__)
 
@@ -107,11 +107,13 @@ def build_application(cfg: Config, service: QAService, token: str, feedback: Fee
         limiter=RateLimiter(tg.rate_limit_per_minute),
         pages=PageCache(),
         refusals=RefusalCooldown(),
+        chats=ChatMemory(cfg.followup.remember_minutes if cfg.followup.enabled else 0),
     )
     new_message = filters.UpdateType.MESSAGE
     private, groups, text = filters.ChatType.PRIVATE, filters.ChatType.GROUPS, filters.TEXT & ~filters.COMMAND
     app.add_handler(CommandHandler(["start", "help"], handlers.help_command, filters=new_message))
     app.add_handler(CommandHandler("ask", handlers.ask_command, filters=new_message))
+    app.add_handler(CommandHandler("moi", handlers.new_topic_command, filters=new_message))
     app.add_handler(CommandHandler("reload", admin.reload_command, filters=new_message))
     app.add_handler(CommandHandler("status", admin.status_command, filters=new_message))
     app.add_handler(MessageHandler(new_message & private & filters.Document.ALL, admin.document_upload))
@@ -119,6 +121,7 @@ def build_application(cfg: Config, service: QAService, token: str, feedback: Fee
     app.add_handler(MessageHandler(new_message & groups & text, handlers.group_text))
     app.add_handler(CallbackQueryHandler(handlers.more_button, pattern=MORE_PATTERN))
     app.add_handler(CallbackQueryHandler(handlers.feedback_button, pattern=FEEDBACK_PATTERN))
+    app.add_handler(CallbackQueryHandler(handlers.new_topic_button, pattern=NEW_PATTERN))
     app.add_handler(CallbackQueryHandler(admin.reload_button, pattern=RELOAD_PATTERN))
     app.add_error_handler(on_error)
     return app

@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a named configuration to compare (repeatable); the default configuration always runs first",
     )
     p.add_argument("--unaccented", action="store_true", help="strip the diacritics from every question")
+    p.add_argument(
+        "--followups",
+        action="store_true",
+        help="also ask each question as a follow-up of the previous question of its article, and after a "
+        "question of another article (rows follow-up, topic-switch; questions must come grouped by article)",
+    )
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--misses", help="write the questions whose first result is wrong (JSONL) to this file")
@@ -160,6 +166,10 @@ def cmd_eval(cfg: Config, args) -> int:
     from retrieval.evaluation import compare, load_dataset, markdown_table, result_json
 
     data = load_dataset(Path(args.dataset))
+    if args.followups:  # before any question is asked: the chats need questions grouped by article
+        from retrieval.evaluation.datasets import conversations
+
+        conversations(data, list(data.queries)[: args.limit] if args.limit else None)
     variants = [("default", {})]
     for spec in args.variant:
         name, _, sets = spec.partition(":")
@@ -175,6 +185,7 @@ def cmd_eval(cfg: Config, args) -> int:
         progress=True,
         on_skipped=lambda name, p: print(f"{name}: corpus file skipped: {p.path}: {p.reason}", file=sys.stderr),
         on_done=lambda name: print(f"{name}: done", file=sys.stderr),
+        followups=args.followups,
     )
     if args.misses:
         with open(args.misses, "w", encoding="utf-8") as f:

@@ -17,6 +17,7 @@ from . import render
 from .access import gate, is_admin, is_group
 from .feedback import Feedback
 from .pages import Page, answer_keyboard, new_page, parse_callback
+from retrieval.followup import next_turn
 from retrieval.query import NON_TOPIC_WORDS, strip_question_words
 from retrieval.text import fold, syllables
 
@@ -65,6 +66,11 @@ async def send_page(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply_to: 
             await context.bot.send_message(chat_id, text, reply_markup=markup)
 
 
+def conversation(update: Update) -> tuple[int, int]:
+    """Whose follow-ups these are: the chat's, and in a group each user's own."""
+    return update.effective_chat.id, update.effective_user.id
+
+
 def over_limit(state: BotState, user_id: int) -> str | None:
     """The message to send when the user is over the rate limit ("" = stay quiet), else None."""
     verdict = state.limiter.check(user_id)
@@ -73,35 +79,48 @@ def over_limit(state: BotState, user_id: int) -> str | None:
     return render.rate_limited_message(state.limiter.per_minute, verdict.wait_seconds) if verdict.notify else ""
 
 
-async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
-    """Gate, rate limit, search, reply with the first page (or say nothing was found)."""
-    state = bot_state(context)
-    message, chat = update.effective_message, update.effective_chat
-    group = is_group(update)
+async def admitted(update: Update, context: ContextTypes.DEFAULT_TYPE) -> BotState | None:
+    """The bot's state when the sender passes the gate and the rate limit (told once when over
+    it), else None: every message that costs a reply goes through here."""
     if not await gate(update, context):
-        return
-    # Counted before anything else: an empty /ask or a /help costs a reply too.
+        return None
+    state = bot_state(context)
     over = over_limit(state, update.effective_user.id)
     if over is not None:
         if over:
-            await message.reply_text(over, do_quote=group)
+            await update.effective_message.reply_text(over, do_quote=is_group(update))
+        return None
+    return state
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+    """Gate, rate limit, search (with the conversation's previous question when this one needs
+    it), reply with the first page (or say nothing was found), remember the turn."""
+    # Counted before anything else: an empty /ask costs a reply too.
+    state = await admitted(update, context)
+    if state is None:
         return
+    message, chat = update.effective_message, update.effective_chat
+    group = is_group(update)
     question = question.strip()
     if not question:
         await message.reply_text(render.ask_usage_message(), do_quote=group)
         return
+    key, per_page = conversation(update), state.cfg.telegram.passages_per_reply
     try:
         async with typing(context, chat.id):
-            answer = await state.service.ask(question, top_k=state.cfg.telegram.passages_per_reply)
+            result = await state.service.ask_in_context(question, state.chats.recall(key), top_k=per_page)
     except NotReady:
         await message.reply_text(render.not_ready_message(), do_quote=group)
         return
-    page = new_page(answer.question, 0, answer.hits if answer.answered else [], answer.answered, chat.id)
+    answer = result.answer
+    state.chats.remember(key, next_turn(answer.question, result, shown=per_page))
+    page = new_page(answer.question, 0, answer.hits if answer.answered else [], answer.answered, chat.id, result.continued)
     state.pages.remember(page)
     if answer.answered:
-        messages = render.answer_messages(answer)
+        messages = render.answer_messages(answer, continued=result.continued)
     else:
-        messages = [render.no_answer_message(state.service.diacritics_would_help(answer))]
+        messages = [render.no_answer_message(state.service.diacritics_would_help(answer), answer.query.restored)]
     await send_page(context, chat.id, message if group else None, page, messages)
 
 
@@ -158,15 +177,33 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await answer_question(update, context, parts[1] if len(parts) > 1 else "")
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start and /help: how to ask, and what the corpus holds."""
+async def new_topic_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/moi: start over; the next question is searched on its own."""
+    state = await admitted(update, context)
+    if state is None:
+        return
+    had = state.chats.forget(conversation(update))
+    await update.effective_message.reply_text(render.new_topic_message(had), do_quote=is_group(update))
+
+
+async def new_topic_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """«Câu hỏi mới»: start over for the user who pressed it, in the chat of the answer."""
+    query = update.callback_query
     if not await gate(update, context):
         return
     state = bot_state(context)
-    over = over_limit(state, update.effective_user.id)
-    if over is not None:
-        if over:
-            await update.effective_message.reply_text(over, do_quote=is_group(update))
+    page = pressed_page(update, state)
+    if page is None:
+        await query.answer(render.stale_page_alert(), show_alert=True)
+        return
+    state.chats.forget((page.chat_id, update.effective_user.id))
+    await query.answer(render.new_topic_alert())
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start and /help: how to ask, and what the corpus holds."""
+    state = await admitted(update, context)
+    if state is None:
         return
     admin = is_admin(state.cfg.telegram, update.effective_user.id)
     text = render.help_message(state.service.stats, context.bot.username, admin)
@@ -200,7 +237,7 @@ async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     offset = page.offset + len(page.hits)
     async with typing(context, page.chat_id):
-        answer = await state.service.ask(page.question, offset=offset, top_k=state.cfg.telegram.passages_per_reply)
+        answer = await state.service.ask(page.question, offset, state.cfg.telegram.passages_per_reply, context=page.context)
     with contextlib.suppress(BadRequest):
         # Drop the pressed "more" button so the same page is not fetched twice.
         await query.edit_message_reply_markup(answer_keyboard(page, more=False))
@@ -208,7 +245,7 @@ async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await query.answer(render.no_more_results())
         return
     await query.answer()
-    nxt = new_page(page.question, offset, answer.hits, True, page.chat_id)
+    nxt = new_page(page.question, offset, answer.hits, True, page.chat_id, page.context)
     state.pages.remember(nxt)
     await send_page(context, page.chat_id, None, nxt, render.answer_messages(answer))
 

@@ -12,16 +12,18 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from retrieval.followup import Turn
 from retrieval.search import Hit
 
 from . import render
 
 PAGES_KEPT = 5000  # answers whose buttons still work
-MORE, UP, DOWN, RELOAD = "more", "up", "down", "reload"
+MORE, UP, DOWN, RELOAD, NEW = "more", "up", "down", "reload", "new"
 # Patterns for the Application's CallbackQueryHandlers.
 MORE_PATTERN = rf"^{MORE}:"
 FEEDBACK_PATTERN = rf"^({UP}|{DOWN}):"
 RELOAD_PATTERN = rf"^{RELOAD}$"
+NEW_PATTERN = rf"^{NEW}:"
 
 
 @dataclass
@@ -34,10 +36,11 @@ class Page:
     hits: list[Hit]
     answered: bool
     chat_id: int
+    context: Turn | None = None  # the previous turn this answer continued («Thêm kết quả» keeps it)
 
 
-def new_page(question: str, offset: int, hits: list[Hit], answered: bool, chat_id: int) -> Page:
-    return Page(secrets.token_urlsafe(6), question, offset, hits, answered, chat_id)
+def new_page(question: str, offset: int, hits: list[Hit], answered: bool, chat_id: int, context: Turn | None = None) -> Page:
+    return Page(secrets.token_urlsafe(6), question, offset, hits, answered, chat_id, context)
 
 
 class PageCache:
@@ -63,7 +66,8 @@ def parse_callback(data: str) -> tuple[str, str]:
 
 
 def answer_keyboard(page: Page, more: bool) -> InlineKeyboardMarkup:
-    """«Thêm kết quả» (when there may be more), then 👍 / 👎."""
+    """«Thêm kết quả» (when there may be more), then 👍 / 👎, then «Câu hỏi mới» when the answer
+    continued the previous question (pressing it starts the conversation over)."""
     rows = []
     if more:
         rows.append([InlineKeyboardButton(render.MORE_BUTTON, callback_data=f"{MORE}:{page.id}")])
@@ -73,6 +77,8 @@ def answer_keyboard(page: Page, more: bool) -> InlineKeyboardMarkup:
             InlineKeyboardButton(render.DOWN_BUTTON, callback_data=f"{DOWN}:{page.id}"),
         ]
     )
+    if page.context is not None:
+        rows.append([InlineKeyboardButton(render.NEW_TOPIC_BUTTON, callback_data=f"{NEW}:{page.id}")])
     return InlineKeyboardMarkup(rows)
 
 

@@ -18,10 +18,10 @@ import html
 import re
 import unicodedata
 
+from retrieval.followup import Turn
 from retrieval.index import IndexStats
 from retrieval.ingest import Document, FileReading
 from retrieval.search import Answer, Hit
-
 
 MESSAGE_LIMIT = 4096  # Telegram: characters after entity parsing, counted in UTF-16 code units
 ALERT_LIMIT = 200  # answerCallbackQuery text (counted the same way)
@@ -33,6 +33,7 @@ DATE_UNITS = 40
 NAME_UNITS = 100  # document ids, paths, file names (shortened in the middle: both ends tell)
 REASON_UNITS = 300  # why a file or line could not be read
 USERNAME_UNITS = 64
+QUESTION_UNITS = 200  # a user's question repeated back (restored, or the one a follow-up continues)
 MAX_URL = 2048  # longer urls are not linked
 QUOTE_LIMIT = 1000  # a longer quote is trimmed around its answering sentence
 QUOTE_BEFORE = 220  # context kept before the answering sentence, so it stays in view when collapsed
@@ -44,9 +45,11 @@ MORE_BUTTON = "Thêm kết quả"
 UP_BUTTON = "👍"
 DOWN_BUTTON = "👎"
 RELOAD_BUTTON = "Nạp lại ngay"
+NEW_TOPIC_BUTTON = "Câu hỏi mới"
 # The bot's commands as Telegram lists them in the chat's menu.
 COMMANDS = [
     ("ask", "Hỏi về các bài viết trong kho"),
+    ("moi", "Hỏi chuyện khác: câu sau không nối tiếp câu trước"),
     ("help", "Cách hỏi và kho đang có gì"),
     ("status", "Tình trạng chỉ mục (quản trị viên)"),
     ("reload", "Nạp lại kho bài viết (quản trị viên)"),
@@ -353,14 +356,40 @@ def pack(blocks: list[str], limit: int = MESSAGE_LIMIT, separator: str = "\n\n")
     return messages
 
 
-def answer_messages(answer: Answer, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """The passages of an answered question, as one or more HTML messages."""
+def restored_line(restored: str) -> str:
+    """The question as understood, its diacritics restored from the corpus."""
+    return f"<i>Đã hiểu: \"{esc(shorten(restored, QUESTION_UNITS))}\"</i>"
+
+
+def continued_line(turn: Turn) -> str:
+    """Says that the answer continued the previous question: names its article (or, without
+    one, the question), and how to start over."""
+    if turn.title:
+        what = f"bài «{esc(shorten(turn.title, TITLE_UNITS))}»"
+    else:
+        what = f"câu trước: \"{esc(shorten(turn.question, QUESTION_UNITS))}\""
+    return f"<i>↪ Hỏi tiếp {what}. Hỏi chuyện khác: /moi</i>"
+
+
+def notes(answer: Answer, continued: Turn | None = None) -> list[str]:
+    """The lines above an answer: the restored question, and what it continued."""
+    lines = [restored_line(answer.query.restored)] if answer.query.restored else []
+    if continued is not None and answer.answered:
+        lines.append(continued_line(continued))
+    return lines
+
+
+def answer_messages(answer: Answer, limit: int = MESSAGE_LIMIT, continued: Turn | None = None) -> list[str]:
+    """The passages of an answered question, as one or more HTML messages, under the lines that
+    say how the question was understood (``notes``)."""
     # Shortened fields and QUOTE_LIMIT keep a block under 1,500 units; ``fit`` only guards.
-    return pack([fit(passage_html(hit, hit.rank), limit) for hit in answer.hits], limit)
+    head = notes(answer, continued)
+    blocks = [fit(passage_html(hit, hit.rank), limit) for hit in answer.hits]
+    return pack(([fit("\n".join(head), limit)] if head else []) + blocks, limit)
 
 
-def no_answer_message(hint_diacritics: bool) -> str:
-    text = NOT_FOUND + ": kho hiện không có bài nào nói về điều này."
+def no_answer_message(hint_diacritics: bool, restored: str | None = None) -> str:
+    text = (restored_line(restored) + "\n\n" if restored else "") + NOT_FOUND + ": kho hiện không có bài nào nói về điều này."
     if hint_diacritics:
         text += (
             "\n\nMẹo: câu hỏi của bạn được gõ không dấu. Gõ có dấu "
@@ -376,6 +405,17 @@ def chatter_reply() -> str:
         "Rất vui được giúp bạn! Cứ gửi câu hỏi về các bài viết trong kho, ví dụ: "
         "<i>Hội nghị báo cáo viên tháng 12/2023 được tổ chức ở đâu?</i>"
     )
+
+
+def new_topic_message(had_context: bool) -> str:
+    """After /moi: the next question is searched on its own."""
+    if had_context:
+        return "Đã bắt đầu lại: câu hỏi tiếp theo sẽ được tìm riêng, không nối tiếp câu trước."
+    return "Chưa có câu hỏi nào để nối tiếp: câu hỏi tiếp theo sẽ được tìm riêng."
+
+
+def new_topic_alert() -> str:
+    return "Đã bắt đầu lại: câu sau sẽ không nối tiếp câu này."
 
 
 def no_more_results() -> str:
@@ -419,6 +459,8 @@ def help_message(stats: IndexStats | None, bot_username: str | None, is_admin: b
         "hoặc trả lời (reply) một tin nhắn của tôi.",
         "• Nên gõ tiếng Việt có dấu, ví dụ: <i>Hội nghị báo cáo viên tháng 12/2023 được tổ chức ở đâu?</i>",
         "• Nút «Thêm kết quả» cho thêm đoạn văn; 👍 / 👎 giúp chúng tôi cải thiện câu trả lời.",
+        "• Hỏi tiếp được: câu ngắn như <i>Bệnh nhân bị bệnh gì?</i> ngay sau một câu hỏi được hiểu là "
+        "hỏi tiếp bài vừa trả lời. Gõ /moi (hoặc bấm «Câu hỏi mới») để hỏi chuyện khác.",
         "",
         corpus_line(stats),
     ]

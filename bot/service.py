@@ -29,6 +29,7 @@ from pathlib import PurePath
 from retrieval.config import Config
 from retrieval.embedder import Embedder
 from retrieval.errors import IndexDamaged, IndexProblem
+from retrieval.followup import ContextAnswer, Turn, search_in_context
 from retrieval.index import IndexStats
 from retrieval.indexer import IndexSummary, index_corpus, open_searcher
 from retrieval.ingest import Document, text_fingerprint
@@ -150,17 +151,27 @@ class QAService:
     def stats(self) -> IndexStats | None:
         return self._live.stats if self._live else None
 
-    async def ask(self, question: str, offset: int = 0, top_k: int | None = None) -> Answer:
-        """Search off the event loop; ``offset`` > 0 pages through an earlier question."""
+    async def ask(self, question: str, offset: int = 0, top_k: int | None = None, context: Turn | None = None) -> Answer:
+        """Search off the event loop; ``offset`` > 0 pages through an earlier question;
+        ``context``: the conversation's previous turn (see ``ask_in_context``)."""
+        return (await self.ask_in_context(question, context, offset, top_k)).answer
+
+    async def ask_in_context(
+        self, question: str, context: Turn | None, offset: int = 0, top_k: int | None = None
+    ) -> ContextAnswer:
+        """``ask``, saying whether the previous turn was used: a question that carries little of
+        its own ("Bệnh nhân bị bệnh gì?") is searched with it (``retrieval.followup``)."""
         live = self._live
         if live is None:
             raise NotReady()
         loop = asyncio.get_running_loop()
-        answer = await loop.run_in_executor(self._pool, live.searcher.search, question, top_k, offset)
+        result = await loop.run_in_executor(
+            self._pool, search_in_context, live.searcher, question, context, self.cfg.followup, top_k, offset
+        )
         if offset == 0:
             self.questions += 1
-            self.answered += int(answer.answered)
-        return answer
+            self.answered += int(result.answer.answered)
+        return result
 
     def diacritics_would_help(self, answer: Answer) -> bool:
         """The question was typed without marks, yet in words the corpus writes (with marks)."""

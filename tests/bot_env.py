@@ -51,13 +51,19 @@ def build_corpus(tmp: Path, embedder: Embedder, files: dict[str, str | Path]) ->
 
 
 @contextlib.contextmanager
-def running_bot(built: tuple[Path, Path], tmp_path: Path, embedder: Embedder, **telegram) -> Iterator[Env]:
-    """A bot over a copy of ``built`` (corpus, index), configured with ``telegram`` settings."""
+def running_bot(
+    built: tuple[Path, Path], tmp_path: Path, embedder: Embedder, retrieval: dict | None = None, **telegram
+) -> Iterator[Env]:
+    """A bot over a copy of ``built`` (corpus, index), configured with ``telegram`` settings (and
+    ``retrieval`` ones, if given)."""
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(built[0], corpus)
     shutil.copytree(built[1], index)
     fake = FakeTelegram().start()
-    cfg = make_config(tmp_path, corpus, telegram={"base_url": fake.base_url, "base_file_url": fake.base_file_url, **telegram})
+    sections = {"retrieval": retrieval} if retrieval else {}
+    cfg = make_config(
+        tmp_path, corpus, telegram={"base_url": fake.base_url, "base_file_url": fake.base_file_url, **telegram}, **sections
+    )
     service = QAService(cfg, embedder)
     feedback = FeedbackStore(tmp_path / "feedback.sqlite")
     bot = None

@@ -59,6 +59,16 @@ def whitespace_tokens(texts):
     return [len(t.split()) for t in texts]
 
 
+# One short news record in the .jsonl fields, shared by the bot tests' corpora.
+TOURISM_NEWS = {
+    "id": "du-lich",
+    "title": "Đà Nẵng đón hơn 8 triệu lượt khách du lịch năm 2023",
+    "text": "Năm 2023, thành phố Đà Nẵng đón hơn 8 triệu lượt khách du lịch, tăng gần gấp đôi so với năm trước. "
+    "Tổng thu từ du lịch ước đạt 30.000 tỷ đồng.",
+    "date": "2023-12-30",
+    "source": "TTXVN",
+}
+
 PLACES = ["Hà Nội", "Đà Nẵng", "Cần Thơ", "Huế", "Hải Phòng", "Nha Trang"]
 TOPICS = ["lễ hội hoa xuân", "giá lúa tăng", "cầu mới khánh thành", "học sinh thi tốt nghiệp", "mưa lớn gây ngập"]
 

@@ -13,7 +13,7 @@ import pytest
 import bot.admin as admin_module
 
 from .bot_env import build_corpus, running_bot
-from .conftest import SAMPLE
+from .conftest import SAMPLE, TOURISM_NEWS
 from .fake_telegram import BOT_USER, FakeTelegram
 
 MAIN_TITLE = "Hội nghị báo cáo viên cấp Đảng ủy Khối các cơ quan Trung ương tháng 12/2023"
@@ -44,14 +44,7 @@ SHORT_NEWS = [
         "date": "2024-03-10",
         "source": "Tạp chí Tuyên giáo",
     },
-    {
-        "id": "du-lich",
-        "title": "Đà Nẵng đón hơn 8 triệu lượt khách du lịch năm 2023",
-        "text": "Năm 2023, thành phố Đà Nẵng đón hơn 8 triệu lượt khách du lịch, tăng gần gấp đôi so với năm trước. "
-        "Tổng thu từ du lịch ước đạt 30.000 tỷ đồng.",
-        "date": "2023-12-30",
-        "source": "TTXVN",
-    },
+    TOURISM_NEWS,
 ]
 
 PROVINCES = [
@@ -134,7 +127,7 @@ def reload(fake: FakeTelegram, timeout: float = 90.0):
 
 def test_commands_are_registered_at_start(env):
     names = [c["command"] for c in env.fake.commands]
-    assert names == ["ask", "help", "status", "reload"]
+    assert names == ["ask", "moi", "help", "status", "reload"]
     assert all(c["description"] for c in env.fake.commands)
 
 

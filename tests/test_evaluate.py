@@ -19,6 +19,7 @@ from retrieval.evaluation import (
     prepare_index,
     quote_metrics,
     run_queries,
+    sentence_metrics,
 )
 from retrieval.indexer import open_searcher
 from retrieval.ingest import FileProblem, parse_jsonl
@@ -130,6 +131,27 @@ def test_quote_level_metrics():
     assert m["quote@1"] == 1 / 3 and m["quote@3"] == 2 / 3 and m["quote_mrr@10"] == 0.5
 
 
+def test_sentence_level_metric_counts_the_highlight_and_its_share_of_right_quotes():
+    quote = (
+        "Chiều 28/12, tại Hà Nội, Đảng ủy Khối các cơ quan Trung ương tổ chức Hội nghị báo cáo viên. "
+        "Đồng chí Nguyễn Long Hải dự và chỉ đạo hội nghị."
+    )
+    where = quote.index("Đồng chí")
+    # q1: right quote, the highlight is the dateline; q2: right quote, wrong sentence lit;
+    # q3: wrong quote altogether (its highlight cannot hold the answer either).
+    found = {"q1": [True], "q2": [True, False], "q3": [False, True]}
+    lit = {
+        "q1": contains_answer(quote[:where], ["tại Hà Nội"]),
+        "q2": contains_answer(quote[where:], ["tại Hà Nội"]),
+        "q3": False,
+    }
+    assert lit == {"q1": True, "q2": False, "q3": False}
+    m = sentence_metrics(found, lit)
+    assert m["sentence@1"] == 1 / 3
+    assert m["sentence_of_quote@1"] == 1 / 2
+    assert sentence_metrics({}, {}) == {}
+
+
 def test_own_case_files_are_checked_line_by_line(tmp_path):
     good = tmp_path / "cases.jsonl"
     good.write_text(
@@ -152,3 +174,74 @@ def test_own_case_files_are_checked_line_by_line(tmp_path):
             load_dataset(tmp_path / "bad.jsonl")
     with pytest.raises(DatasetError, match="not a BEIR folder: corpus.jsonl is missing"):
         load_dataset(tmp_path)
+
+
+# --- follow-ups (issue 12): each question after the previous one of its article, and after another article's
+
+
+CHAT_DOCS = {
+    **DOCS,
+    "d3": ("Ghép gan thành công cho bé 2 tuổi tại Bệnh viện Chợ Rẫy", "Bệnh nhân bị teo đường mật bẩm sinh. Ca phẫu thuật kết thúc sau 10 giờ."),
+}
+CHAT_QUERIES = {  # grouped by article, in order, as vinewsqa's are
+    "q1": ("Cầu Rạch Miễu 2 nối những tỉnh nào?", "d1"),
+    "q2": ("Cầu được khánh thành khi nào?", "d1"),
+    "q3": ("Giá lúa ở Cần Thơ tăng bao nhiêu?", "d2"),
+    "q4": ("Vì sao giá tăng?", "d2"),
+    "q5": ("Bé ghép gan ở Chợ Rẫy bị bệnh gì?", "d3"),
+    "q6": ("Ca phẫu thuật kết thúc sau bao lâu?", "d3"),
+}
+
+
+def chat_folder(folder, order=CHAT_QUERIES):
+    folder.mkdir()
+    (folder / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": k, "title": t, "text": x}, ensure_ascii=False) + "\n" for k, (t, x) in CHAT_DOCS.items()),
+        encoding="utf-8",
+    )
+    (folder / "queries.jsonl").write_text(
+        "".join(json.dumps({"_id": k, "text": order[k][0]}, ensure_ascii=False) + "\n" for k in order), encoding="utf-8"
+    )
+    (folder / "qrels.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n" + "".join(f"{k}\t{d}\t1\n" for k, (_, d) in order.items()), encoding="utf-8"
+    )
+    return folder
+
+
+def test_followups_add_two_rows_with_the_default_rows_keys(tmp_path, e5, monkeypatch):
+    from retrieval.evaluation import result_json, runner
+
+    data = load_beir(chat_folder(tmp_path / "chat"))
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"corpus": {"path": str(tmp_path / "unused")}}), encoding="utf-8")
+    monkeypatch.setattr(runner, "load_embedder", lambda cfg, install=False: e5)
+    asked = []
+    real = runner.search_in_context
+    monkeypatch.setattr(runner, "search_in_context", lambda s, q, prev, *a, **k: asked.append((q, prev and prev.question)) or real(s, q, prev, *a, **k))
+    results = compare(data, config, {}, [("default", {})], tmp_path / "cache", followups=True)
+    assert [r.name for r in results] == ["default", "follow-up", "topic-switch"]
+    keys = list(result_json(results[0]))
+    assert all(list(result_json(r)) == keys for r in results)
+    follow, switch = asked[: len(CHAT_QUERIES)], asked[len(CHAT_QUERIES) :]
+    # A chat per article: its first question alone, each next one after the one before it.
+    assert follow[:2] == [("Cầu Rạch Miễu 2 nối những tỉnh nào?", None), ("Cầu được khánh thành khi nào?", "Cầu Rạch Miễu 2 nối những tỉnh nào?")]
+    assert [prev is None for _, prev in follow] == [True, False, True, False, True, False]
+    # The control: every question after one of another article, the same ones every run.
+    article = {t: d for t, d in CHAT_QUERIES.values()}
+    assert all(prev is not None and article[prev] != article[q] for q, prev in switch)
+    again = []
+    monkeypatch.setattr(runner, "search_in_context", lambda s, q, prev, *a, **k: again.append((q, prev and prev.question)) or real(s, q, prev, *a, **k))
+    compare(data, config, {}, [("default", {})], tmp_path / "cache", followups=True)
+    assert again == asked
+
+
+def test_followups_need_questions_grouped_by_article(tmp_path, e5, monkeypatch):
+    from retrieval.evaluation import runner
+
+    scrambled = {k: CHAT_QUERIES[k] for k in ("q1", "q3", "q2", "q4", "q5", "q6")}
+    data = load_beir(chat_folder(tmp_path / "chat", scrambled))
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"corpus": {"path": str(tmp_path / "unused")}}), encoding="utf-8")
+    monkeypatch.setattr(runner, "load_embedder", lambda cfg, install=False: e5)
+    with pytest.raises(DatasetError, match="not grouped by article"):
+        compare(data, config, {}, [("default", {})], tmp_path / "cache", followups=True)

@@ -151,3 +151,60 @@ def test_citation_text_and_json_for_the_command_line():
     declined = Answer(query=parse_query("Giá vàng?"), answered=False, hits=[h])
     assert render.answer_text(declined).startswith("Không tìm thấy") and render.answer_json(declined)["passages"] == []
     assert render.display_date("--11-14") == "14/11" and render.display_date("2023-12-28") == "28/12/2023"
+
+
+# --- follow-ups and restored questions (issue 12) -------------------------------------------------
+
+
+def test_restored_question_is_one_escaped_line_above_the_passages():
+    from dataclasses import replace
+
+    a = answer(hit())
+    a = replace(a, query=replace(a.query, restored='Hội nghị <b>tổ chức</b> ở đâu & "khi nào"?'))
+    [msg] = render.answer_messages(a)
+    [plain] = valid([msg])
+    first, rest = plain.split("\n", 1)
+    assert first == 'Đã hiểu: "Hội nghị <b>tổ chức</b> ở đâu & "khi nào"?"'
+    assert rest.lstrip().startswith("1. Hội nghị báo cáo viên")
+    assert "<b>tổ chức</b>" not in msg  # the user's text is escaped, never markup
+    # Not restored: no such line.
+    [msg] = render.answer_messages(answer(hit()))
+    assert "Đã hiểu" not in msg
+    # Declined, still restored: the line comes first, then "not found".
+    [plain] = valid([render.no_answer_message(False, "Giá vàng hôm nay bao nhiêu?")])
+    assert plain.startswith('Đã hiểu: "Giá vàng hôm nay bao nhiêu?"') and render.NOT_FOUND in plain
+
+
+def test_a_very_long_restored_question_is_shortened():
+    from dataclasses import replace
+
+    a = answer(hit())
+    a = replace(a, query=replace(a.query, restored="Bệnh viện Chợ Rẫy " * 100))
+    [msg] = render.answer_messages(a)
+    first = valid([msg])[0].split("\n", 1)[0]
+    assert first.endswith('…"') and render.units(first) < render.QUESTION_UNITS + 20
+
+
+def test_continued_line_names_the_article_or_the_question_and_how_to_start_over():
+    from retrieval.followup import Turn
+
+    turn = Turn("Ca phẫu thuật ghép gan ở Bệnh viện Chợ Rẫy diễn ra khi nào?", ("d1",), "Ghép gan <thành công> cho bé 2 tuổi")
+    [msg] = render.answer_messages(answer(hit()), continued=turn)
+    [plain] = valid([msg])
+    first = plain.split("\n", 1)[0]
+    assert first == "↪ Hỏi tiếp bài «Ghép gan <thành công> cho bé 2 tuổi». Hỏi chuyện khác: /moi"
+    # No article shown last time (not found): the question is named instead.
+    [plain] = valid(render.answer_messages(answer(hit()), continued=Turn(turn.question)))
+    assert plain.split("\n", 1)[0] == f'↪ Hỏi tiếp câu trước: "{turn.question}". Hỏi chuyện khác: /moi'
+    # Not continued: no line; and a declined answer never claims to continue anything.
+    assert "Hỏi tiếp" not in render.answer_messages(answer(hit()))[0]
+    declined = Answer(query=parse_query("Bệnh nhân bị bệnh gì?"), answered=False)
+    assert render.notes(declined, turn) == []
+
+
+def test_new_topic_words():
+    assert "/moi" in render.help_message(None, "qabot_bot", False)
+    assert "moi" in [name for name, _ in render.COMMANDS]
+    assert render.new_topic_message(True) != render.new_topic_message(False)
+    valid([render.new_topic_message(True), render.new_topic_message(False)])
+    assert render.units(render.new_topic_alert()) <= render.ALERT_LIMIT

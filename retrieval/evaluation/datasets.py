@@ -97,6 +97,27 @@ def load_dataset(path: Path) -> Dataset:
     raise DatasetError(f"{path}: no such dataset (a BEIR folder or a .jsonl file of cases)")
 
 
+def conversations(data: Dataset, qids: list[str] | None = None) -> list[list[str]]:
+    """The questions as chats, one per article: runs of consecutive questions (in the dataset's
+    order, or ``qids``'s) about the same article(s). ``DatasetError`` when questions have no
+    article ids, or an article's questions are not all together (the order would mean nothing)."""
+    qids = list(data.queries) if qids is None else qids
+    runs: list[list[str]] = []
+    keys: list[frozenset[str]] = []
+    for qid in qids:
+        key = frozenset(data.relevant_docs.get(qid, ()))
+        if not key:
+            raise DatasetError(f"{data.name}: question {qid} names no article; follow-ups need questions grouped by article")
+        if keys and keys[-1] == key:
+            runs[-1].append(qid)
+        else:
+            runs.append([qid])
+            keys.append(key)
+    if len(set(keys)) < len(keys):
+        raise DatasetError(f"{data.name}: the questions are not grouped by article (an article's questions come apart)")
+    return runs
+
+
 def dataset_corpus(data: Dataset) -> Corpus:
     """The BEIR corpus of ``data`` as the engine's documents, exactly as ingesting it from a
     ``corpus.jsonl`` file (one ``{"id", "title", "text"}`` record a line) would give them, with

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -14,14 +15,16 @@ from pathlib import Path
 import numpy as np
 
 from ..chunking import SPLITTER_VERSION
-from ..config import Config, load_config
+from ..config import Config, FollowupConfig, load_config
 from ..embedder import Embedder, load_embedder
+from ..followup import Turn, next_turn, search_in_context, turn_of
 from ..indexer import IndexSummary, build_index, index_corpus, open_searcher
 from ..ingest import FileProblem
 from ..manifest import manifest_for, vector_settings
+from ..search import Answer
 from ..text import fold
-from .datasets import CORPUS_FILE, Dataset, dataset_corpus
-from .metrics import article_metrics, contains_answer, hit_at, quote_metrics
+from .datasets import CORPUS_FILE, Dataset, conversations, dataset_corpus
+from .metrics import article_metrics, contains_answer, hit_at, quote_metrics, sentence_metrics
 
 
 class CachedEmbedder(Embedder):
@@ -80,19 +83,27 @@ class VariantResult:
 
 
 def run_queries(
-    searcher, data: Dataset, unaccented: bool = False, limit: int | None = None, name: str = "default", progress: bool = False
+    searcher,
+    data: Dataset,
+    unaccented: bool = False,
+    limit: int | None = None,
+    name: str = "default",
+    progress: bool = False,
+    ask: Callable[[str, str], Answer] | None = None,
 ) -> VariantResult:
-    """Every question through ``searcher``. A miss: the first result is wrong, or the question was
-    declined though answerable, or answered though the corpus cannot answer it."""
+    """Every question through ``searcher`` (or ``ask(qid, question)``, which answers it as a
+    protocol wants: see ``run_followups``). A miss: the first result is wrong, or the question
+    was declined though answerable, or answered though the corpus cannot answer it."""
     from tqdm import tqdm
 
     prefix = CORPUS_FILE + "#" if data.corpus is not None else ""
     runs, found, times, answered, declined, misses = {}, {}, [], 0, 0, []
+    sentence_found: dict[str, bool] = {}  # the first hit's highlighted sentence holds an answer
     qids = list(data.queries)[:limit] if limit else list(data.queries)
     for qid in tqdm(qids, desc=f"{name}: questions", unit="q", disable=not progress, leave=False):
         q = fold(data.queries[qid]) if unaccented else data.queries[qid]
         t0 = time.perf_counter()
-        ans = searcher.search(q, top_k=10)
+        ans = ask(qid, q) if ask is not None else searcher.search(q, top_k=10)
         times.append((time.perf_counter() - t0) * 1000)
         doc_ids = [h.doc_id[len(prefix) :] if prefix and h.doc_id.startswith(prefix) else h.doc_id for h in ans.hits]
         ok = True
@@ -107,6 +118,7 @@ def run_queries(
             ok = ok and hit_at(doc_ids, data.relevant_docs[qid], 1) > 0
         if qid in data.answers:
             found[qid] = [contains_answer(h.quote, data.answers[qid]) for h in ans.hits]
+            sentence_found[qid] = bool(ans.hits) and contains_answer(ans.hits[0].quote[slice(*ans.hits[0].highlight)], data.answers[qid])
             ok = ok and bool(found[qid][:1] and found[qid][0])
         if not ok:
             first = ans.hits[0] if ans.hits else None
@@ -122,7 +134,7 @@ def run_queries(
                     "got_quote": first.quote[:300] if first else None,
                 }
             )
-    metrics = {**article_metrics(runs, data.relevant_docs), **quote_metrics(found)}
+    metrics = {**article_metrics(runs, data.relevant_docs), **quote_metrics(found), **sentence_metrics(found, sentence_found)}
     n_no = sum(1 for q in qids if q in data.no_answer)
     return VariantResult(
         name,
@@ -147,12 +159,16 @@ def compare(
     progress: bool = False,
     on_skipped: Callable[[str, FileProblem], None] | None = None,
     on_done: Callable[[str], None] | None = None,
+    followups: bool = False,
 ) -> list[VariantResult]:
     """Every question under each ``(name, overrides)`` variant of the config at ``config_path``
     (``base`` overrides apply to all; the caller passes the plain one, ``("default", {})``,
     first). Variants with the same embedding settings share one embedder and its query vectors,
     and with the same vector settings one cached index. ``on_skipped(name, problem)`` hears of
-    every corpus record or file that could not be read; ``on_done(name)`` of each finished variant."""
+    every corpus record or file that could not be read; ``on_done(name)`` of each finished variant.
+    ``followups``: each variant also runs the follow-up and topic-switch protocols
+    (``run_followups``), as rows "follow-up" and "topic-switch" (prefixed "<variant> " after the
+    first variant)."""
     embedders: dict[str, CachedEmbedder] = {}
     results = []
     for name, overrides in variants:
@@ -167,6 +183,67 @@ def compare(
                 on_skipped(name, problem)
         searcher, _ = open_searcher(run_cfg, embedder, build_if_missing=False)
         results.append(run_queries(searcher, data, unaccented=unaccented, limit=limit, name=name, progress=progress))
+        if followups:
+            prefix = "" if not results[:-1] else f"{name} "
+            results += run_followups(searcher, cfg.followup, data, unaccented=unaccented, limit=limit, prefix=prefix, progress=progress)
         if on_done is not None:
             on_done(name)
     return results
+
+
+FOLLOWUP_SEED = 12  # the topic-switch protocol's random previous questions: the same every run
+
+
+def run_followups(
+    searcher,
+    fcfg: FollowupConfig,
+    data: Dataset,
+    unaccented: bool = False,
+    limit: int | None = None,
+    prefix: str = "",
+    progress: bool = False,
+    seed: int = FOLLOWUP_SEED,
+) -> list[VariantResult]:
+    """The questions asked in a simulated chat (``retrieval.followup``), as two results:
+
+    - "follow-up": each question right after the previous question of the same article, in the
+      dataset's order, the previous answer's articles shown (a chat per article; its first
+      question has no previous one and is asked alone);
+    - "topic-switch", the control: each question right after a question of another article
+      picked at random (fixed seed), that question answered alone.
+
+    Questions must come grouped by article (``conversations``)."""
+    qids = list(data.queries)[:limit] if limit else list(data.queries)
+    chats = conversations(data, qids)
+    text = {q: fold(data.queries[q]) if unaccented else data.queries[q] for q in data.queries}
+    shown = searcher.cfg.top_k  # the articles a reply shows, remembered as the turn
+    after = {q: chat[i - 1] for chat in chats for i, q in enumerate(chat) if i}
+    turns: dict[str, Turn] = {}
+
+    def follow_up(qid: str, q: str) -> Answer:
+        result = search_in_context(searcher, q, turns.get(after.get(qid, "")), fcfg, top_k=10)
+        turns[qid] = next_turn(q, result, shown=shown)
+        return result.answer
+
+    rng = random.Random(seed)
+    article_of = {q: i for i, chat in enumerate(chats) for q in chat}
+    others = [q for chat in chats for q in chat]
+    switch_from: dict[str, str] = {}
+    for qid in qids:
+        while True:
+            other = others[rng.randrange(len(others))]
+            if article_of[other] != article_of[qid] or len(chats) == 1:
+                break
+        switch_from[qid] = other
+    cold: dict[str, Turn] = {}
+
+    def topic_switch(qid: str, q: str) -> Answer:
+        other = switch_from[qid]
+        if other not in cold:
+            cold[other] = turn_of(text[other], searcher.search(text[other], top_k=shown))
+        return search_in_context(searcher, q, cold[other], fcfg, top_k=10).answer
+
+    return [
+        run_queries(searcher, data, unaccented, limit, f"{prefix}follow-up", progress, ask=follow_up),
+        run_queries(searcher, data, unaccented, limit, f"{prefix}topic-switch", progress, ask=topic_switch),
+    ]
