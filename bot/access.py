@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes
 from retrieval.config import TelegramConfig
 
 from . import render
+from .limits import alert
 from .state import bot_state
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ async def gate_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, command
         return True
     text = render.admin_only_message(command)
     if update.callback_query:
-        await update.callback_query.answer(render.alert(text), show_alert=True)  # alerts take no markup
+        await update.callback_query.answer(alert(text), show_alert=True)  # alerts take no markup
     else:
         await update.effective_message.reply_text(text, do_quote=is_group(update))
     return False

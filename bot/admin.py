@@ -12,8 +12,9 @@ from telegram.ext import ContextTypes
 
 from retrieval.ingest import SUFFIXES, read_files
 
-from . import render, render_admin
+from . import render_admin
 from .access import gate_admin
+from .limits import plain
 from .pages import reload_keyboard
 from .state import bot_state
 from .uploads import TOO_LARGE, download, refusal_before_download, refusal_of_content, save_upload
@@ -66,7 +67,7 @@ async def reload_job(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
         await context.bot.send_message(chat_id, summary)
     except BadRequest as exc:
         log.warning("could not send the reload summary (%s); sending it as plain text", exc)
-        await context.bot.send_message(chat_id, render.plain(summary), parse_mode=None)
+        await context.bot.send_message(chat_id, plain(summary), parse_mode=None)
 
 
 def start_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:

@@ -23,6 +23,7 @@ from . import admin, handlers, render
 from .access import RefusalCooldown, access_mode, access_warnings
 from .credentials import TOKEN_ENV, protect_logs, token_from_env
 from .feedback import FeedbackStore
+from .limits import alert
 from .pages import FEEDBACK_PATTERN, MORE_PATTERN, NEW_PATTERN, RELOAD_PATTERN, PageCache
 from .ratelimit import RateLimiter, RetryingLimiter
 from .service import QAService
@@ -38,7 +39,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         if update.callback_query:
-            await update.callback_query.answer(render.alert(render.apology_message()), show_alert=True)
+            await update.callback_query.answer(alert(render.apology_message()), show_alert=True)
         elif update.effective_chat:
             await context.bot.send_message(update.effective_chat.id, render.apology_message())
     except TelegramError as exc:

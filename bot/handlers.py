@@ -13,14 +13,15 @@ from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from . import render
-from .access import gate, is_admin, is_group
-from .feedback import Feedback
-from .pages import Page, answer_keyboard, new_page, parse_callback
 from retrieval.followup import next_turn
 from retrieval.query import NON_TOPIC_WORDS, strip_question_words
 from retrieval.text import fold, syllables
 
+from . import render
+from .access import gate, is_admin, is_group
+from .feedback import Feedback
+from .limits import alert
+from .pages import Page, answer_keyboard, new_page, parse_callback
 from .service import NotReady
 from .state import BotState, bot_state
 
@@ -188,14 +189,11 @@ async def new_topic_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 async def new_topic_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """«Câu hỏi mới»: start over for the user who pressed it, in the chat of the answer."""
+    pressed = await pressed_page(update, context, render.stale_page_alert())
+    if pressed is None:
+        return
+    state, page = pressed
     query = update.callback_query
-    if not await gate(update, context):
-        return
-    state = bot_state(context)
-    page = pressed_page(update, state)
-    if page is None:
-        await query.answer(render.stale_page_alert(), show_alert=True)
-        return
     state.chats.forget((page.chat_id, update.effective_user.id))
     await query.answer(render.new_topic_alert())
 
@@ -210,30 +208,31 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await update.effective_message.reply_text(text, do_quote=is_group(update))
 
 
-def pressed_page(update: Update, state: BotState) -> Page | None:
-    """The page a button press is about, if the press came from the chat the page was sent to:
-    callback data can be forged, and a page id from one chat must not act in another."""
-    query = update.callback_query
+async def pressed_page(update: Update, context: ContextTypes.DEFAULT_TYPE, stale: str) -> tuple[BotState, Page] | None:
+    """The bot's state and the page a button press is about, when the presser passes the gate
+    and the press came from the chat the page was sent to (callback data can be forged: a page
+    id from one chat must not act in another); otherwise the presser is told ``stale``."""
+    if not await gate(update, context):
+        return None
+    state, query = bot_state(context), update.callback_query
     page = state.pages.get(parse_callback(query.data)[1])
     chat_id = query.message.chat.id if query.message is not None else None
     if page is None or chat_id != page.chat_id:
+        await query.answer(stale, show_alert=True)
         return None
-    return page
+    return state, page
 
 
 async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """"Thêm kết quả": the next passages for the same question, in a new message."""
+    pressed = await pressed_page(update, context, render.stale_page_alert())
+    if pressed is None:
+        return
+    state, page = pressed
     query = update.callback_query
-    if not await gate(update, context):
-        return
-    state = bot_state(context)
-    page = pressed_page(update, state)
-    if page is None:
-        await query.answer(render.stale_page_alert(), show_alert=True)
-        return
     over = over_limit(state, update.effective_user.id)
     if over is not None:
-        await query.answer(render.plain(over) if over else None, show_alert=bool(over))
+        await query.answer(alert(over) if over else None, show_alert=bool(over))
         return
     offset = page.offset + len(page.hits)
     async with typing(context, page.chat_id):
@@ -252,15 +251,12 @@ async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """👍 / 👎: stored with the question and the passages shown."""
+    pressed = await pressed_page(update, context, render.stale_feedback_alert())
+    if pressed is None:
+        return
+    state, page = pressed
     query = update.callback_query
-    if not await gate(update, context):
-        return
-    state = bot_state(context)
     verdict = parse_callback(query.data)[0]
-    page = pressed_page(update, state)
-    if page is None:
-        await query.answer(render.stale_feedback_alert(), show_alert=True)
-        return
     state.feedback.record(
         Feedback(
             answer_id=page.id,

@@ -6,25 +6,32 @@ Everything that comes from an article or a user goes through ``esc``; markup is 
 around whole, already-escaped pieces, so a message can be split between blocks without cutting a
 tag in half.
 
-Lengths are what Telegram counts: UTF-16 code units of the text after entity parsing (an emoji
-outside the BMP counts 2). Every field from an article, the corpus or a user is shortened with
-``shorten`` to its own budget, so the fixed words around it always fit; ``fit`` is the last resort
-that holds every message under the limit whatever the input.
+Every field from an article, the corpus or a user is shortened (``bot.limits.shorten``) to its own
+budget below, so the fixed words around it always fit; ``fit`` is the last resort.
 """
 
 from __future__ import annotations
 
-import html
 import re
-import unicodedata
 
 from retrieval.followup import Turn
 from retrieval.index import IndexStats
 from retrieval.ingest import Document, FileReading
 from retrieval.search import Answer, Hit
 
-MESSAGE_LIMIT = 4096  # Telegram: characters after entity parsing, counted in UTF-16 code units
-ALERT_LIMIT = 200  # answerCallbackQuery text (counted the same way)
+from .limits import (
+    ELLIPSIS,
+    MESSAGE_LIMIT,
+    alert,
+    cut_left,
+    cut_right,
+    esc,
+    fit,
+    shorten,
+    units,
+    visible_length,
+)
+
 # Budgets (UTF-16 units) of single fields: long enough for any real one, short enough that a
 # hostile one leaves room for the quote and the words around it.
 TITLE_UNITS = 300
@@ -38,7 +45,6 @@ MAX_URL = 2048  # longer urls are not linked
 QUOTE_LIMIT = 1000  # a longer quote is trimmed around its answering sentence
 QUOTE_BEFORE = 220  # context kept before the answering sentence, so it stays in view when collapsed
 EXPANDABLE_OVER = 400  # quotes longer than this start collapsed
-ELLIPSIS = "…"
 MIN_AFTER = 20  # context after the answering sentence is shown only with this much room left
 
 MORE_BUTTON = "Thêm kết quả"
@@ -56,149 +62,6 @@ COMMANDS = [
 ]
 NOT_FOUND = "Không tìm thấy nội dung liên quan trong kho bài viết"
 
-_TAG = re.compile(r"<[^>]*>")
-# Bidi embeddings, overrides and isolates: in a title or file name they would reverse the words
-# after it on screen (a ".txt" shown where the name ends in ".exe").
-_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-ZWJ = "\u200d"
-
-
-def esc(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
-def plain(markup: str) -> str:
-    """The text a user sees (for places that take no markup, like button alerts)."""
-    return html.unescape(_TAG.sub("", markup))
-
-
-def units(text: str) -> int:
-    """Length in UTF-16 code units, as Telegram counts."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def visible_length(markup: str) -> int:
-    """Length Telegram checks against its limit: text after entity parsing, in UTF-16 units."""
-    return units(plain(markup))
-
-
-def _width(ch: str) -> int:
-    return 2 if ord(ch) > 0xFFFF else 1
-
-
-def _regional(ch: str) -> bool:
-    return "\U0001f1e6" <= ch <= "\U0001f1ff"
-
-
-def _extends(ch: str) -> bool:
-    """``ch`` belongs to the character before it (combining mark, joiner, emoji modifier...)."""
-    return (
-        unicodedata.category(ch) in ("Mn", "Mc", "Me")
-        or ch == ZWJ
-        or "\ufe00" <= ch <= "\ufe0f"  # variation selectors
-        or "\U0001f3fb" <= ch <= "\U0001f3ff"  # skin tones
-        or "\U000e0020" <= ch <= "\U000e007f"  # emoji tag sequences (subdivision flags)
-        or "\U000e0100" <= ch <= "\U000e01ef"
-    )
-
-
-def _boundary(text: str, i: int) -> bool:
-    """Whether cutting ``text`` before index ``i`` leaves every character whole as a reader
-    sees it (a close approximation of grapheme clusters, without a dependency)."""
-    if i <= 0 or i >= len(text):
-        return True
-    if _extends(text[i]) or text[i - 1] == ZWJ or text[i - 1 : i + 1] == "\r\n":
-        return False
-    if _regional(text[i]) and _regional(text[i - 1]):  # flags are pairs of regional indicators
-        run = 0
-        while i - run - 1 >= 0 and _regional(text[i - run - 1]):
-            run += 1
-        return run % 2 == 0
-    return True
-
-
-def _head(text: str, budget: int) -> str:
-    """The longest start of ``text`` within ``budget`` UTF-16 units, cut between graphemes."""
-    used = 0
-    for i, ch in enumerate(text):
-        used += _width(ch)
-        if used > budget:
-            while i > 0 and not _boundary(text, i):
-                i -= 1
-            return text[:i]
-    return text
-
-
-def _tail(text: str, budget: int) -> str:
-    """The longest end of ``text`` within ``budget`` UTF-16 units, cut between graphemes."""
-    used = 0
-    for i in range(len(text) - 1, -1, -1):
-        used += _width(text[i])
-        if used > budget:
-            i += 1
-            while i < len(text) and not _boundary(text, i):
-                i += 1
-            return text[i:]
-    return text
-
-
-def shorten(text: str | None, limit: int, middle: bool = False) -> str:
-    """A one-line field (title, source, id, file name, reason) within ``limit`` UTF-16 units:
-    line breaks and control characters become spaces, bidi controls go, and a longer text is
-    cut between words (or graphemes) with "…" at the end, or in the middle when ``middle`` (paths
-    and ids, whose ends both matter: the folder and the file's suffix)."""
-    text = _CONTROLS.sub(" ", _BIDI_CONTROLS.sub("", text or ""))
-    if units(text) <= limit:
-        return text
-    room = max(0, limit - 1)  # the ellipsis takes one unit
-    if middle:
-        head = _head(text, (room + 1) // 2)
-        return head + ELLIPSIS + _tail(text, room - units(head))
-    head = _head(text, room)
-    space = head.rfind(" ")
-    if space > len(head) // 2:
-        head = head[:space]
-    return head.rstrip() + ELLIPSIS
-
-
-def fit(markup: str, limit: int = MESSAGE_LIMIT) -> str:
-    """The last resort: ``markup`` unchanged when it fits, else its plain text cut to ``limit``
-    (the markup goes, which is safe: a cut can never leave a tag open). Fields are shortened
-    before this, so real messages never get here."""
-    if visible_length(markup) <= limit:
-        return markup
-    return esc(_head(plain(markup), max(0, limit - 1)).rstrip() + ELLIPSIS)
-
-
-def alert(markup: str) -> str:
-    """A message as a button alert: plain text (alerts take no markup) within Telegram's 200."""
-    text = plain(markup)
-    return text if units(text) <= ALERT_LIMIT else _head(text, ALERT_LIMIT - 1).rstrip() + ELLIPSIS
-
-
-def _cut_left(text: str, keep: int) -> str:
-    """The last ``keep`` UTF-16 units of ``text``, starting at a word boundary."""
-    if units(text) <= keep:
-        return text
-    tail = _tail(text, keep)
-    space = tail.find(" ")
-    if 0 <= space < len(tail) // 2:
-        tail = tail[space + 1 :]
-    return ELLIPSIS + tail.lstrip()
-
-
-def _cut_right(text: str, keep: int) -> str:
-    """The first ``keep`` UTF-16 units of ``text``, ending at a word boundary."""
-    if units(text) <= keep:
-        return text
-    head = _head(text, keep)
-    space = head.rfind(" ")
-    if space > len(head) // 2:
-        head = head[:space]
-    return head.rstrip() + ELLIPSIS
-
-
 def trimmed_quote(quote: str, highlight: tuple[int, int], limit: int = QUOTE_LIMIT) -> tuple[str, str, str]:
     """(before, answering sentence, after), together at most about ``limit`` UTF-16 units."""
     a, b = highlight
@@ -208,13 +71,13 @@ def trimmed_quote(quote: str, highlight: tuple[int, int], limit: int = QUOTE_LIM
     before, mark, after = quote[:a], quote[a:b], quote[b:]
     if units(quote) <= limit:
         return before, mark, after
-    mark = _cut_right(mark, limit)
+    mark = cut_right(mark, limit)
     room = max(0, limit - units(mark))
-    before = _cut_left(before, min(QUOTE_BEFORE, room)) if before else ""
+    before = cut_left(before, min(QUOTE_BEFORE, room)) if before else ""
     if before == ELLIPSIS:
         before = ""
     room = max(0, room - units(before))
-    after = _cut_right(after, room) if after and room > MIN_AFTER else (ELLIPSIS if after else "")
+    after = cut_right(after, room) if after and room > MIN_AFTER else (ELLIPSIS if after else "")
     return before, mark, after
 
 

@@ -28,14 +28,15 @@ import json
 import math
 from array import array
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from .query import ACCENTED, FOLDED
-from .errors import IndexDamaged, MissingDependency
-from .restore import syllable_forms
+from .errors import MissingDependency
+from .hashed_vocab import HashedVocab
+from .lexical_files import VOCAB, Damage, check_matrix
+from .restore import vocabulary_forms
 from .text import lexical_tokens
 
 try:
@@ -46,7 +47,6 @@ except ImportError as exc:  # pragma: no cover - declared dependency
 STREAMS = (ACCENTED, FOLDED)
 # Postings scored per numpy pass (bounds the float64 temporaries).
 _SLICE = 1 << 20
-VOCAB = "vocab.txt"
 
 
 class TokenRowsMissing(Exception):
@@ -80,50 +80,6 @@ def _term_counts(tokens: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, n
     keys = keys[starts]
     del starts
     return (keys & 0xFFFFFFFF).astype(np.int32), (keys >> 32).astype(np.int32), counts
-
-
-class HashedVocab:
-    """Token -> id for searching, as sorted 64-bit string hashes beside their ids.
-
-    A Python dict of the vocabulary (~2.3M tokens at 1e5 chunks, mostly syllable pairs) held
-    ~350 MB of a serving process; this holds ~28 MB. Python's ``hash`` is salted per process,
-    which is fine: the table is built in the process that looks tokens up. A stranger token
-    colliding with a known one is a 1-in-1e13 event per lookup, and would only add one term's
-    score. Building an index still uses a plain dict (see ``LexicalIndex.update``).
-    """
-
-    def __init__(self, words: list[str]):
-        hashes = np.fromiter(map(hash, words), dtype=np.int64, count=len(words))
-        order = np.argsort(hashes, kind="stable")
-        self.hashes, self.ids = hashes[order], order.astype(np.int32)
-        if len(self.hashes) > 1 and not np.all(np.diff(self.hashes)):
-            raise ValueError("two vocabulary tokens share a hash")
-
-    def get(self, token: str, default: int | None = None) -> int | None:
-        h = hash(token)
-        i = int(np.searchsorted(self.hashes, h))
-        return int(self.ids[i]) if i < len(self.hashes) and self.hashes[i] == h else default
-
-    def get_many(self, tokens: Sequence[str]) -> np.ndarray:
-        """Ids of ``tokens`` (-1 where unknown) in one vectorised search: restoring a question's
-        marks looks up hundreds of candidate syllable pairs."""
-        h = np.fromiter(map(hash, tokens), dtype=np.int64, count=len(tokens))
-        i = np.minimum(np.searchsorted(self.hashes, h), max(len(self.hashes) - 1, 0))
-        if not len(self.hashes):
-            return np.full(len(tokens), -1, dtype=np.int64)
-        return np.where(self.hashes[i] == h, self.ids[i], -1).astype(np.int64)
-
-    def __contains__(self, token: str) -> bool:
-        return self.get(token) is not None
-
-    def __getitem__(self, token: str) -> int:
-        tid = self.get(token)
-        if tid is None:
-            raise KeyError(token)
-        return tid
-
-    def __len__(self) -> int:
-        return len(self.ids)
 
 
 class LexicalIndex:
@@ -211,7 +167,7 @@ class LexicalIndex:
             return
         if self._folder is None or not all((self._folder / s / "tokens.npy").exists() for s in STREAMS):
             raise TokenRowsMissing("this BM25 index was saved without token rows")
-        damaged = _Damage(self._folder)
+        damaged = Damage(self._folder)
         rows, vocabs = {}, {}
         for s in STREAMS:
             with damaged.reading(f"{s}/tokens.npy"):
@@ -382,17 +338,8 @@ class LexicalIndex:
             words = [""] * len(vocab)
             for w, i in vocab.items():
                 words[i] = w
-            self._forms = self._forms_of(words, model.scores["indptr"] if words else np.zeros(1, dtype=np.int64))
+            self._forms = vocabulary_forms(words, model.scores["indptr"] if words else np.zeros(1, dtype=np.int64))
         return self._forms
-
-    @staticmethod
-    def _forms_of(words: list[str], indptr: np.ndarray) -> tuple[dict[str, tuple[str, ...]], float]:
-        # One pass over the vocabulary (1.4M tokens at 1e5 chunks, 3% of them single syllables);
-        # the rest in numpy.
-        uni = np.asarray([i for i, w in enumerate(words) if "_" not in w], dtype=np.int64)
-        df = indptr[uni + 1] - indptr[uni] if len(uni) else np.zeros(0, dtype=np.int64)
-        forms = syllable_forms(zip((words[i] for i in uni.tolist()), df.tolist()))
-        return forms, float(df.sum())
 
     # --- files ----------------------------------------------------------------------------------
 
@@ -430,7 +377,7 @@ class LexicalIndex:
         """The index saved in ``folder``, in memory; ``IndexDamaged`` naming the first file that
         cannot be read or disagrees with the others. ``restoring=False`` (a build, which never
         restores a question) skips the table ``syllable_forms`` needs: ~0.3 s at 1e5 chunks."""
-        damaged = _Damage(folder)
+        damaged = Damage(folder)
         with damaged.reading("params.json"):
             params = json.loads((folder / "params.json").read_text(encoding="utf-8"))
             lex = cls(bigrams=bool(params["bigrams"]), k1=float(params["k1"]), b=float(params["b"]))
@@ -456,9 +403,9 @@ class LexicalIndex:
             for name in ("data", "indices", "indptr"):
                 with damaged.reading(f"{stream}/{name}.npy"):
                     arrays[name] = np.load(sub / f"{name}.npy")
-            _check_matrix(damaged, stream, arrays, len(words), len(ids))
+            check_matrix(damaged, stream, arrays, len(words), len(ids))
             if stream == ACCENTED and restoring:  # the words are dropped below: hashes keep no strings
-                lex._forms = cls._forms_of(words, arrays["indptr"])
+                lex._forms = vocabulary_forms(words, arrays["indptr"])
             try:
                 vocab = HashedVocab(words)
             except ValueError:  # a hash collision inside the vocabulary: never seen, but be exact
@@ -476,38 +423,3 @@ class LexicalIndex:
         # Only bm25s's retrieve() reads this set (~100 MB at 1e5 chunks); we use get_scores.
         model.unique_token_ids_set = None
         return model
-
-
-class _Damage:
-    """Turns what a loader raises on a bad file into ``IndexDamaged`` naming it relative to the
-    generation folder ("lexical/accented/vocab.txt")."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-
-    def __call__(self, rel: str, detail: str) -> IndexDamaged:
-        return IndexDamaged(f"{self.folder.name}/{rel}".rstrip("/"), self.folder / rel, detail)
-
-    @contextmanager
-    def reading(self, rel: str):
-        try:
-            yield
-        except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:  # UnicodeDecodeError is a ValueError
-            raise self(rel, f"{type(exc).__name__}: {exc}") from exc
-
-
-def _check_matrix(damaged: _Damage, stream: str, arrays: dict[str, np.ndarray], n_words: int, n_docs: int) -> None:
-    """The shapes a saved score matrix must have, checked in O(1) (plus the vocabulary's
-    pointers): a file cut short or from another build fails here instead of scoring garbage."""
-    data, indices, indptr = arrays["data"], arrays["indices"], arrays["indptr"]
-    if indptr.ndim != 1 or len(indptr) != n_words + 1:
-        # The pointers have one entry per token: a vocabulary of another length is the damaged one
-        # unless the pointers themselves are not a valid array.
-        raise damaged(f"{stream}/{VOCAB}" if indptr.ndim == 1 and len(indptr) else f"{stream}/indptr.npy",
-                      f"{n_words} tokens for {len(indptr) - 1} columns")
-    if n_words and (indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0)):
-        raise damaged(f"{stream}/indptr.npy", "column pointers out of order or past the postings")
-    if len(data) != len(indices) or data.ndim != 1 or indices.ndim != 1:
-        raise damaged(f"{stream}/data.npy", f"{len(data)} scores for {len(indices)} postings")
-    if len(indices) and (int(indices.min()) < 0 or int(indices.max()) >= n_docs):
-        raise damaged(f"{stream}/indices.npy", f"rows outside 0..{n_docs - 1}")

@@ -78,6 +78,18 @@ def syllable_forms(words: Iterable[tuple[str, int]]) -> dict[str, tuple[str, ...
     return {k: tuple(w for _, w in sorted(v, key=lambda p: (-p[0], p[1]))[:MAX_FORMS]) for k, v in groups.items()}
 
 
+def vocabulary_forms(words: list[str], indptr: np.ndarray) -> tuple[dict[str, tuple[str, ...]], float]:
+    """(``syllable_forms``, total chunk frequency of the syllables) of a BM25 stream's vocabulary
+    (``words`` in column order) and its column pointers (a token's chunk count is the length of
+    its column)."""
+    # One pass over the vocabulary (1.4M tokens at 1e5 chunks, 3% of them single syllables);
+    # the rest in numpy.
+    uni = np.asarray([i for i, w in enumerate(words) if "_" not in w], dtype=np.int64)
+    df = indptr[uni + 1] - indptr[uni] if len(uni) else np.zeros(0, dtype=np.int64)
+    forms = syllable_forms(zip((words[i] for i in uni.tolist()), df.tolist()))
+    return forms, float(df.sum())
+
+
 @dataclass(frozen=True)
 class Restorer:
     """Restores the marks of folded syllables from a corpus's statistics (see module doc)."""

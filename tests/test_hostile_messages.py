@@ -18,6 +18,7 @@ import pytest
 
 import bot.admin as admin_module
 from bot import render, render_admin
+from bot.limits import plain
 from bot.service import ReloadReport, StatusFacts
 from bot.uploads import NOT_TEXT, TOO_LARGE, WRONG_TYPE
 from retrieval.index import IndexStats
@@ -137,9 +138,9 @@ def every_alert(value: str) -> list[tuple[str, callable]]:
     """Button alerts (plain text), as the handlers make them."""
     return [
         ("refusal alert", lambda: [render.refusal_alert(-(10**18)), render.refusal_alert(None)]),
-        ("admin only alert", lambda: [render.plain(render.admin_only_message(value))]),
-        ("rate limited alert", lambda: [render.plain(render.rate_limited_message(10**9, 10**9))]),
-        ("apology alert", lambda: [render.plain(render.apology_message())]),
+        ("admin only alert", lambda: [plain(render.admin_only_message(value))]),
+        ("rate limited alert", lambda: [plain(render.rate_limited_message(10**9, 10**9))]),
+        ("apology alert", lambda: [plain(render.apology_message())]),
         ("fixed alerts", lambda: [render.stale_page_alert(), render.stale_feedback_alert(), render.feedback_thanks(), render.no_more_results(), render_admin.reload_running_alert()]),
     ]
 

@@ -157,7 +157,7 @@ def test_an_index_saved_by_bm25s_still_loads_and_cannot_be_edited(tmp_path):
 
 
 def test_a_loaded_index_searches_with_hashed_vocab_and_the_same_scores(tmp_path):
-    from retrieval.lexical import HashedVocab
+    from retrieval.hashed_vocab import HashedVocab
 
     lex = LexicalIndex()
     lex.add(range(1, len(TEXTS) + 1), TEXTS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot import render
+from bot.limits import ALERT_LIMIT, units
 from retrieval.index import IndexStats
 from retrieval.ingest import Document
 from retrieval.query import parse_query
@@ -207,4 +208,4 @@ def test_new_topic_words():
     assert "moi" in [name for name, _ in render.COMMANDS]
     assert render.new_topic_message(True) != render.new_topic_message(False)
     valid([render.new_topic_message(True), render.new_topic_message(False)])
-    assert render.units(render.new_topic_alert()) <= render.ALERT_LIMIT
+    assert units(render.new_topic_alert()) <= ALERT_LIMIT
