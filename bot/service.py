@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +28,7 @@ from pathlib import PurePath
 from retrieval.config import Config
 from retrieval.embedder import Embedder
 from retrieval.errors import IndexDamaged, IndexProblem
+from retrieval.batching import QueryBatcher
 from retrieval.followup import ContextAnswer, Turn, search_in_context
 from retrieval.index import IndexStats
 from retrieval.indexer import IndexSummary, index_corpus, open_searcher
@@ -38,8 +38,10 @@ from retrieval.search import Answer, Searcher
 
 log = logging.getLogger(__name__)
 
-# Search threads: a few questions at once; more only queue on the 2 cores' embedding.
-MAX_SEARCH_WORKERS = 4
+# Search threads. Most of a search's time is the question's embedding, and questions asked
+# together share one encoder call (``retrieval.batching``), so a thread mostly waits: enough of
+# them that twenty people asking at once are embedded together rather than queued.
+SEARCH_WORKERS = 16
 _LETTERS = re.compile(r"^[a-z]+$")
 # An absolute path in an error message (FAISS and OSError quote them): not for chat messages.
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.:/\\])(?:[A-Za-z]:)?(?:[/\\][^\s'\"/\\:;,()]+)+[/\\]?")
@@ -113,8 +115,9 @@ class _Live:
 
 class QAService:
     def __init__(self, cfg: Config, embedder: Embedder, workers: int | None = None):
-        self.cfg, self.embedder = cfg, embedder
-        workers = workers or min(MAX_SEARCH_WORKERS, os.cpu_count() or 2)
+        self.cfg = cfg
+        self.embedder = QueryBatcher(embedder, cfg.embedding.query_batch_ms / 1000)
+        workers = workers or SEARCH_WORKERS
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="qabot-search")
         # One reload thread: a reload never takes a search worker.
         self._reload_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qabot-reload")

@@ -43,6 +43,9 @@ class EmbeddingConfig:
     threads: int | None = None
     max_seq_length: int | None = None
     cache_dir: Path | None = None
+    # Serving: questions arriving within this many milliseconds share one encoder call
+    # (``retrieval.batching``); 0 embeds each alone.
+    query_batch_ms: float = 3.0
 
 
 @dataclass

@@ -55,6 +55,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--questions", type=int, default=200, help="total, spread over the users")
+    parser.add_argument("--batch-ms", type=float, default=None, help="embedding.query_batch_ms (default: the config's)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
@@ -68,6 +69,7 @@ def main() -> int:
             {
                 "corpus": {"path": str(corpus)},
                 "index": {"path": str(tmp / "index")},
+                **({"embedding": {"query_batch_ms": args.batch_ms}} if args.batch_ms is not None else {}),
                 "telegram": {"base_url": fake.base_url, "base_file_url": fake.base_file_url, "rate_limit_per_minute": 0, "open_to_everyone": True},
             },
             tmp,
@@ -75,7 +77,8 @@ def main() -> int:
         t0 = time.monotonic()
         service = QAService(cfg, load_embedder(cfg.embedding, install=True))
         service.open()
-        print(f"index ready in {time.monotonic() - t0:.1f} s; {service.facts.documents} articles, {service.facts.chunks} chunks")
+        stats = service.stats
+        print(f"index ready in {time.monotonic() - t0:.1f} s; {stats.documents} articles, {stats.chunks} chunks")
         bot = RunningBot(build_application(cfg, service, TOKEN, feedback=FeedbackStore(tmp / "feedback.sqlite"))).start()
 
         latencies: list[float] = []
@@ -89,7 +92,7 @@ def main() -> int:
                 start = time.monotonic()
                 seq = fake.user_message(uid, question)
                 reply = fake.wait_reply(seq, uid, timeout=120)
-                done = max(c.at for c in fake.calls_of("sendMessage", seq) if c.ok and c.result["message_id"] == reply[-1].message_id)
+                done = max(c.at for c in fake.calls_of("sendMessage", seq) if c.ok and (c.result or {}).get("message_id") == reply[-1].message_id)
                 with lock:
                     latencies.append(done - start)
 

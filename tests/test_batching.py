@@ -1,0 +1,90 @@
+"""Concurrent questions share encoder calls and still get their own vectors."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from retrieval.batching import QueryBatcher
+from retrieval.embedder import PASSAGE, QUERY, Embedder
+
+QUESTIONS = [
+    "Hội nghị báo cáo viên tháng 12/2023 được tổ chức ở đâu?",
+    "Ai chủ trì hội nghị báo cáo viên?",
+    "Chất lượng công tác tuyên truyền miệng năm 2023 thế nào?",
+    "Giá vàng hôm nay bao nhiêu?",
+    "Đội ngũ báo cáo viên các cấp hoạt động ra sao?",
+    "Thời tiết Hà Nội ngày mai thế nào?",
+    "Bệnh nhân bị bệnh gì?",
+    "Ca phẫu thuật kết thúc sau bao lâu?",
+]
+
+
+def ask_together(batcher, questions):
+    """Each question from its own thread, released at the same moment; vectors in order."""
+    out, errors = [None] * len(questions), [None] * len(questions)
+    start = threading.Barrier(len(questions))
+
+    def ask(i):
+        start.wait()
+        try:
+            out[i] = batcher.encode([questions[i]], QUERY)
+        except Exception as exc:  # noqa: BLE001 - the test looks at it
+            errors[i] = exc
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(questions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return out, errors
+
+
+def test_questions_asked_together_share_calls_and_keep_their_own_vectors(e5):
+    batcher = QueryBatcher(e5, window=0.05)
+    got, errors = ask_together(batcher, QUESTIONS)
+    assert errors == [None] * len(QUESTIONS)
+    assert batcher.calls < len(QUESTIONS) / 2
+    for question, vectors in zip(QUESTIONS, got):
+        assert vectors.shape == (1, e5.dim)
+        np.testing.assert_allclose(vectors[0], e5.encode([question], QUERY)[0], atol=1e-4)
+
+
+def test_more_questions_than_a_batch_are_all_answered(e5):
+    batcher = QueryBatcher(e5, window=0.05, max_batch=3)
+    got, errors = ask_together(batcher, QUESTIONS)
+    assert errors == [None] * len(QUESTIONS)
+    assert all(v is not None and v.shape == (1, e5.dim) for v in got)
+    assert batcher.calls >= len(QUESTIONS) / 3
+
+
+def test_a_failing_call_reaches_every_question_of_its_batch(e5):
+    class Failing(Embedder):
+        """The real model, failing on one question (a fault, as a model can raise)."""
+
+        name, dim = e5.name, e5.dim
+
+        def encode(self, texts, kind):
+            if any("hỏng" in t for t in texts):
+                raise RuntimeError("encoder failed")
+            return e5.encode(texts, kind)
+
+        def count_tokens(self, texts):
+            return e5.count_tokens(texts)
+
+    batcher = QueryBatcher(Failing(), window=0.05)
+    got, errors = ask_together(batcher, ["câu hỏi hỏng", *QUESTIONS[:3]])
+    assert isinstance(errors[0], RuntimeError)
+    # Whoever shared the failing call hears of it too; nobody waits forever.
+    assert all(e is not None or v is not None for v, e in zip(got, errors))
+    # The next question is embedded normally.
+    assert batcher.encode([QUESTIONS[0]], QUERY).shape == (1, e5.dim)
+
+
+@pytest.mark.parametrize("kind", [PASSAGE, QUERY])
+def test_passages_and_unbatched_queries_go_straight_through(e5, kind):
+    batcher = QueryBatcher(e5, window=0 if kind == QUERY else 0.05)
+    texts = ["Hà Nội: hội nghị báo cáo viên Trung ương tháng 12/2023.", QUESTIONS[1]]
+    np.testing.assert_allclose(batcher.encode(texts, kind), e5.encode(texts, kind), atol=1e-5)
+    assert batcher.calls == 0
+    assert (batcher.name, batcher.dim) == (e5.name, e5.dim)
