@@ -82,6 +82,13 @@ class RetrievalConfig:
     min_coverage: float = 0.5
     answer_dense_weight: float = 14.0
     min_confidence: float = 0.53
+    # A quote is its chunk grown by whole sentences around the answering one to at most this
+    # many characters (what the bot shows untrimmed, ``bot.render.QUOTE_LIMIT``); 0 quotes the
+    # chunk alone.
+    quote_chars: int = 1000
+    # The answering sentence is highlighted together with the next one when that one's score
+    # is at least this share of its own (and above 0); above 1, one sentence only.
+    highlight_next_share: float = 0.05
 
 
 @dataclass

@@ -39,6 +39,22 @@ def test_passage_shows_title_date_source_and_bold_answering_sentence():
     assert quote in plain
 
 
+def test_a_quote_grown_past_its_chunk_is_shown_whole():
+    # Search quotes the chunk grown by whole sentences (Hit.span); the bot shows that window.
+    text = FILLER + DATELINE + " " + FILLER + FILLER
+    doc = Document(doc_id="doc1", title="Hội nghị báo cáo viên tháng 12/2023", text=text, path="bai.txt", date="2023-12-28", source="TTXVN")
+    chunk = StoredChunk(1, doc.doc_id, len(FILLER), len(FILLER) + len(DATELINE), doc)
+    span = (0, len(text) - 1)
+    h = Hit(1, 1.0, chunk, (len(FILLER), len(FILLER) + len(DATELINE)), span)
+    assert h.quote == text[:-1] and h.quote[slice(*h.highlight)] == DATELINE
+    [msg] = render.answer_messages(answer(h))
+    assert f"<b>{DATELINE}</b>" in msg
+    [plain] = valid([msg])
+    assert h.quote in plain
+    data = render.passage_json(h)
+    assert data["quote"][slice(*data["highlight"])] == DATELINE
+
+
 def test_article_fields_and_quotes_are_escaped():
     h = hit(
         title='<script>alert("Hà Nội")</script> & <b>',

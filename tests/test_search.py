@@ -42,7 +42,11 @@ def test_quotes_are_exact_article_spans(searcher):
     answer = searcher.search("Kết luận số 21-KL/TW về xây dựng, chỉnh đốn Đảng", top_k=5)
     for hit in answer.hits:
         doc = searcher.index.store.document(hit.doc_id)
-        assert doc.text[hit.chunk.start : hit.chunk.start + len(hit.quote)] == hit.quote
+        start, end = hit.span or (hit.chunk.start, hit.chunk.end)
+        assert doc.text[start:end] == hit.quote
+        # the chunk that ranked the article is shown whole, within the bot's 1,000 characters
+        assert start <= hit.chunk.start and hit.chunk.end <= end
+        assert len(hit.quote) <= max(searcher.cfg.quote_chars, len(hit.chunk.text))
         a, b = hit.highlight
         assert 0 <= a < b <= len(hit.quote)
     assert "21-KL/TW" in answer.hits[0].quote[slice(*answer.hits[0].highlight)]
@@ -122,3 +126,46 @@ def test_an_unmarked_question_is_searched_restored_and_decided_with_the_embeddin
     assert answer.answered and answer.similarity is not None
     assert "Chiều 28/12, tại Hà Nội" in answer.hits[0].quote
     assert not searcher.search("gia vang hom nay bao nhieu").answered
+
+
+def test_quote_window_grows_by_whole_sentences_lead_in_first():
+    from pathlib import Path
+
+    from retrieval.search import QUOTE_LEAD_CHARS, quote_window
+    from retrieval.sentences import sentence_spans
+
+    article = (Path(__file__).parent.parent / "corpus" / "hoi-nghi-bao-cao-vien-12-2023.txt").read_text(encoding="utf-8")
+    spans = sentence_spans(article)
+    i = next(i for i, (a, b) in enumerate(spans) if article[a:b].startswith("Việc cung cấp thông tin phục vụ"))
+    (a, b), (pa, _), (_, nb) = spans[i], spans[i - 1], spans[i + 1]
+    assert article[pa:].startswith("Công tác bồi dưỡng, tập huấn") and a - pa <= QUOTE_LEAD_CHARS
+    # The short sentence before (the lead-in) comes first; the next one would pass 400 characters.
+    assert nb - pa > 400
+    assert quote_window(spans, a, b, a, 400) == (pa, b)
+    # With room, the following sentences come next, then earlier ones: whole sentences only.
+    start, end = quote_window(spans, a, b, a, 1000)
+    assert start <= pa and end >= nb and end - start <= 1000
+    assert start in {s for s, _ in spans} and end in {e for _, e in spans}
+    # A chunk already longer than the limit is quoted as it is.
+    assert quote_window(spans, spans[1][0], spans[6][1], spans[1][0], 400) == (spans[1][0], spans[6][1])
+
+
+def test_highlight_takes_in_the_next_sentence_when_it_holds_question_words(searcher):
+    # "Chiều 28/12, tại Hà Nội, ..." answers; the next sentence ("Tại Hội nghị, các đại biểu đã
+    # nghe ...") shares "Hội nghị": on vinewsqa-dev the answer followed the best sentence in half
+    # of the wrong highlights, so it is highlighted too.
+    top = searcher.search(WHERE).hits[0]
+    marked = top.quote[slice(*top.highlight)]
+    assert marked.startswith("Chiều 28/12, tại Hà Nội") and "Tại Hội nghị, các đại biểu" in marked
+    searcher.cfg.highlight_next_share = 2.0  # one sentence only
+    top = searcher.search(WHERE).hits[0]
+    marked = top.quote[slice(*top.highlight)]
+    assert marked.startswith("Chiều 28/12, tại Hà Nội") and "Tại Hội nghị" not in marked
+
+
+def test_quote_chars_zero_quotes_the_chunk_alone(searcher):
+    searcher.cfg.quote_chars = 0
+    for hit in searcher.search(WHERE, top_k=3).hits:
+        assert hit.span is None and hit.quote == hit.chunk.text
+        a, b = hit.highlight
+        assert 0 <= a < b <= len(hit.quote)
