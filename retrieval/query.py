@@ -99,6 +99,9 @@ class Query:
     # With ``restored``: the question's tokens in the folded stream, as typed, a second BM25
     # signal for the syllables restoration got wrong.
     folded_tokens: tuple[str, ...] = ()
+    # With ``restored``: the chunks the folded stream ranks first for ``folded_tokens``, found
+    # while restoring (``retrieval.search.Searcher.parse``), so the search does not repeat it.
+    folded_ids: tuple[int, ...] = ()
 
     @property
     def embedding_text(self) -> str:

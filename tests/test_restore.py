@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
@@ -13,8 +14,13 @@ from retrieval.generations import live_generation, verify_generation
 from retrieval.index import load_index
 from retrieval.indexer import index_corpus
 from retrieval.lexical import LexicalIndex
-from retrieval.query import ACCENTED, FOLDED, RESTORED_PHRASES
-from retrieval.restore import Restorer, restoration_accuracy, syllable_forms
+from retrieval.query import ACCENTED, FOLDED, QUESTION_SYLLABLES, RESTORED_PHRASES
+from retrieval.restore import (
+    Restorer,
+    local_counts,
+    restoration_accuracy,
+    syllable_forms,
+)
 from retrieval.search import Searcher
 
 from .conftest import REPO, SAMPLE, SHARED_DATA, articles, make_config
@@ -22,11 +28,11 @@ from .conftest import REPO, SAMPLE, SHARED_DATA, articles, make_config
 WHERE = "hội nghị báo cáo viên tổ chức ở đâu"
 
 
-def restorer_of(texts: list[str]) -> Restorer:
+def restorer_of(texts: list[str], preferred: frozenset[str] = frozenset()) -> Restorer:
     lex = LexicalIndex()
     lex.add(range(1, len(texts) + 1), texts)
     forms, total = lex.syllable_forms()
-    return Restorer(forms, partial(lex.freqs, stream=ACCENTED), total, RESTORED_PHRASES)
+    return Restorer(forms, partial(lex.freqs, stream=ACCENTED), total, RESTORED_PHRASES, preferred)
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +66,36 @@ def test_interrogatives_are_restored_as_such():
     # still asks "where", and the interrogative is then dropped from the BM25 query.
     r = restorer_of(["Anh ấy đứng ở đầu hàng, ở đầu làng, ở đầu cầu."])
     assert r.restore_text("anh ay dung o dau") == "anh ấy đứng ở đâu"
+
+
+def test_the_word_before_an_interrogative_phrase_is_chosen_without_the_pair():
+    # News rarely asks: here no chunk holds "có bao" and one holds "co bao" (bao tử), which alone
+    # made "co bao nhieu" "co bao nhiêu" though "có" is twenty times as frequent.
+    r = restorer_of(["Tôi có nhà mới."] * 20 + ["Bệnh co bao tử."] + ["Trời mưa to lắm."] * 200)
+    assert r.restore_text("co bao nhieu nha moi?") == "có bao nhiêu nhà mới?"
+
+
+def test_a_question_mark_asks_for_an_interrogative():
+    # The corpus writes "thuốc não" (for the brain) and never "thuốc nào" (which medicine).
+    texts = ["Loại thuốc não này tốt nhất cho trí nhớ."] * 10 + ["Không nơi nào đẹp bằng."] + ["Trời mưa to lắm."] * 50
+    r = restorer_of(texts, QUESTION_SYLLABLES)
+    assert r.restore_text("Loai thuoc nao tot nhat?") == "Loại thuốc nào tốt nhất?"
+    # Without "?" the words may be searched, not asked: the counts decide.
+    assert r.restore_text("loai thuoc nao tot nhat") == "loại thuốc não tốt nhất"
+    # A question that already asks keeps what the counts say of its other syllables.
+    assert r.restore_text("loai thuoc nao tot nhat o dau?") == "loại thuốc não tốt nhất ở đâu?"
+
+
+def test_the_text_a_question_finds_chooses_its_names():
+    # The corpus writes "hiệu" (hiệu quả) far more often than the name "Hiếu"; the chunks the
+    # folded question finds first are about him.
+    others = ["Ông Hiếu về hưu.", "Vì sao trời mưa?", "Tôi thích chạy bộ."] + ["Trời mưa to lắm."] * 50
+    r = restorer_of(["Thuốc có hiệu quả cao."] * 30 + others)
+    about = local_counts(["Anh Hiếu chạy bộ mỗi tối. Hiếu thích chạy bộ vì anh ngủ ngon."])
+    question = ["vi", "sao", "hieu", "thich", "chay", "bo"]
+    assert r.restore(question) == ["vì", "sao", "hiệu", "thích", "chạy", "bộ"]
+    assert r.restore(question, local=about) == ["vì", "sao", "hiếu", "thích", "chạy", "bộ"]
+    assert about["hiếu"] == 2 and about["chạy_bộ"] == 2
 
 
 def test_bigrams_choose_between_forms():
@@ -165,6 +201,13 @@ def test_searching_an_unmarked_question_uses_the_restored_one(built):
         assert q.stream == ACCENTED and "báo_cáo" in q.tokens and "đâu" not in q.tokens
         assert "bao_cao" in q.folded_tokens and "dau" not in q.folded_tokens
         assert q.embedding_text == "Hội nghị báo cáo viên tổ chức ở đâu?"
+        # The folded stream was searched while restoring; the search takes its chunks from there
+        # and finds what searching the folded stream again finds.
+        searcher = Searcher(index, None, cfg)
+        assert q.folded_ids
+        again = searcher.search(replace(q, folded_ids=()), top_k=5)
+        hits = [(h.doc_id, h.score) for h in searcher.search(q, top_k=5).hits]
+        assert hits == [(h.doc_id, h.score) for h in again.hits]
         assert Searcher(index, None, cfg).parse(WHERE).restored is None
         cfg.restore_diacritics = False
         off = Searcher(index, None, cfg).parse("hoi nghi bao cao vien to chuc o dau")
