@@ -35,20 +35,20 @@ def evaluate(name: str, e5, unaccented: bool = False):
 def test_vinewsqa_dev(e5):
     m = evaluate("vinewsqa-dev", e5).metrics
     assert m["hit@1"] >= 0.78 and m["hit@5"] >= 0.88 and m["mrr@10"] >= 0.83
-    assert m["quote@1"] >= 0.74 and m["quote@5"] >= 0.83  # the quote shown holds the answer
-    assert m["sentence@1"] >= 0.585  # and its highlighted sentence does
+    assert m["quote@1"] >= 0.765 and m["quote@5"] >= 0.86  # the quote shown holds the answer
+    assert m["sentence@1"] >= 0.65  # and its highlight does (0.773, 0.868, 0.658 measured)
 
 
 def test_vinewsqa_dev_without_diacritics(e5):
     m = evaluate("vinewsqa-dev", e5, unaccented=True).metrics
-    # Marks restored from the corpus (retrieval.restore): 0.778 / 0.884 measured.
-    assert m["hit@1"] >= 0.765 and m["hit@5"] >= 0.875 and m["mrr@10"] >= 0.815
-    assert m["quote@1"] >= 0.725 and m["sentence@1"] >= 0.57
+    # Marks restored from the corpus (retrieval.restore): 0.785 / 0.889 / 0.831 measured.
+    assert m["hit@1"] >= 0.78 and m["hit@5"] >= 0.885 and m["mrr@10"] >= 0.826
+    assert m["quote@1"] >= 0.755 and m["sentence@1"] >= 0.64
 
 
 def test_xquad_vi(e5):
     m = evaluate("xquad-vi", e5).metrics
-    assert m["hit@1"] >= 0.93 and m["quote@1"] >= 0.92 and m["sentence@1"] >= 0.785
+    assert m["hit@1"] >= 0.94 and m["quote@1"] >= 0.94 and m["sentence@1"] >= 0.83
 
 
 def test_vinewsqa_dev_follow_ups(e5):
@@ -57,5 +57,5 @@ def test_vinewsqa_dev_follow_ups(e5):
     searcher, data, run_cfg = searcher_and_data("vinewsqa-dev", e5)
     alone = run_queries(searcher, data).metrics
     follow, switch = (r.metrics for r in run_followups(searcher, run_cfg.followup, data))
-    assert follow["hit@1"] >= 0.86 and follow["hit@5"] >= 0.92 and follow["quote@1"] >= 0.81
+    assert follow["hit@1"] >= 0.87 and follow["hit@5"] >= 0.925 and follow["quote@1"] >= 0.84
     assert switch["hit@1"] >= alone["hit@1"] - 0.01 and switch["hit@5"] >= alone["hit@5"] - 0.01
