@@ -302,14 +302,15 @@ def _shape(typed: str, restored: str) -> str:
 
 def restoration_accuracy(questions: Iterable[str], restorer: Restorer) -> tuple[float, float]:
     """(share of syllables, share of questions) restored exactly: each question's marks are
-    stripped, restored, and compared syllable by syllable with the original (one tone and i/y
-    convention, as ``syllables`` writes them)."""
+    stripped, restored (as a question when it ends with "?"; without local text), and compared
+    syllable by syllable with the original (one tone and i/y convention, as ``syllables`` writes
+    them)."""
     right = total = whole = n = 0
     for q in questions:
         gold = syllables(q)
         if not gold:
             continue
-        got = restorer.restore([fold(s) for s in gold])
+        got = restorer.restore([fold(s) for s in gold], asks=q.rstrip().endswith("?"))
         same = sum(a == b for a, b in zip(got, gold))
         right, total, whole, n = right + same, total + len(gold), whole + (same == len(gold)), n + 1
     return (right / total if total else 0.0, whole / n if n else 0.0)
