@@ -3,7 +3,7 @@
 Used by the ``onnx`` embedding backend (``retrieval.embedder.OnnxEmbedder``). The export runs
 the folder's transformer under torch (``torch.onnx.export``, eager attention, opset 17, dynamic
 batch and sequence axes), fuses it with onnxruntime's transformer optimizer (SkipLayerNorm,
-BiasGelu) and writes ``<folder>/onnx/model-<variant>.onnx``; int8 variants are made from that by
+BiasGelu) and writes ``<folder>/onnx/model-<variant>-v<EXPORT_VERSION>.onnx``; int8 variants are made from that by
 onnxruntime's dynamic quantisation (weights int8 per output channel, activations quantised at
 run time):
 
@@ -30,6 +30,9 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 VARIANTS = ("fp32", "int8", "int8-mixed")
+# In the file name: a change to how models are exported or quantised gets new files instead of
+# silently reusing ones written by the old code.
+EXPORT_VERSION = 1
 OPSET = 17
 # Torch's exporter names nodes after modules: /m/encoder/layer.3/output/dense/MatMul is the FFN
 # output projection (attention's own is .../attention/output/dense/MatMul).
@@ -37,7 +40,7 @@ FFN_OUTPUT = re.compile(r"layer\.\d+/output/dense/MatMul$")
 
 
 def onnx_path(folder: Path, variant: str) -> Path:
-    return Path(folder) / "onnx" / f"model-{variant}.onnx"
+    return Path(folder) / "onnx" / f"model-{variant}-v{EXPORT_VERSION}.onnx"
 
 
 def _tmp(path: Path) -> Path:
@@ -45,7 +48,7 @@ def _tmp(path: Path) -> Path:
 
 
 def export_fp32(folder: Path) -> Path:
-    """``<folder>/onnx/model-fp32.onnx``: inputs input_ids, attention_mask; output last_hidden_state."""
+    """``onnx_path(folder, "fp32")``: inputs input_ids, attention_mask; output last_hidden_state."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
