@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import PurePath
 
+from retrieval.batching import QueryBatcher
 from retrieval.config import Config
 from retrieval.embedder import Embedder
 from retrieval.errors import IndexDamaged, IndexProblem
-from retrieval.batching import QueryBatcher
 from retrieval.followup import ContextAnswer, Turn, search_in_context
 from retrieval.index import IndexStats
 from retrieval.indexer import IndexSummary, index_corpus, open_searcher

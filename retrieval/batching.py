@@ -29,7 +29,7 @@ class _Request:
     texts: list[str]
     done: threading.Event = field(default_factory=threading.Event)
     vectors: np.ndarray | None = None
-    error: BaseException | None = None
+    error: Exception | None = None
 
 
 class QueryBatcher(Embedder):
@@ -80,7 +80,7 @@ class QueryBatcher(Embedder):
                 at = 0
                 for r in batch:
                     r.vectors, at = vectors[at : at + len(r.texts)], at + len(r.texts)
-            except BaseException as exc:  # every waiting question hears of it, not only the leader
+            except Exception as exc:  # noqa: BLE001 - re-raised in every waiting question, not only the leader
                 for r in batch:
                     r.error = exc
             finally:
