@@ -32,10 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .query import ACCENTED, FOLDED
 from .errors import MissingDependency
 from .hashed_vocab import HashedVocab
 from .lexical_files import VOCAB, Damage, check_matrix
+from .query import ACCENTED, FOLDED
 from .restore import vocabulary_forms
 from .text import lexical_tokens
 
@@ -82,6 +82,14 @@ def _term_counts(tokens: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, n
     return (keys & 0xFFFFFFFF).astype(np.int32), (keys >> 32).astype(np.int32), counts
 
 
+def _words(vocab: dict[str, int]) -> list[str]:
+    """A vocabulary's tokens in id (column) order."""
+    words = [""] * len(vocab)
+    for word, i in vocab.items():
+        words[i] = word
+    return words
+
+
 class LexicalIndex:
     """Both BM25 streams over one set of chunk ids, with the verbs every part of an index has:
     ``add``, ``remove``, ``search``, ``scores``, ``save``, ``load``.
@@ -93,7 +101,7 @@ class LexicalIndex:
     def __init__(self, bigrams: bool = True, k1: float = 1.2, b: float = 0.75):
         self.bigrams, self.k1, self.b = bigrams, k1, b
         self.ids = np.zeros(0, dtype=np.int64)  # row i of every matrix is chunk ids[i], ascending
-        self.models: dict[str, "bm25s.BM25"] = {}
+        self.models: dict[str, bm25s.BM25] = {}
         # Per stream, (token ids of every chunk concatenated, row offsets) and the vocabulary as a
         # dict a build can extend. None on a loaded index until an edit needs them: searching
         # never does. An index saved without rows cannot be edited (TokenRowsMissing).
@@ -206,7 +214,7 @@ class LexicalIndex:
         self._stale = False
         self._forms = None
 
-    def _fit(self, vocab: dict[str, int], tokens: np.ndarray, offsets: np.ndarray) -> "bm25s.BM25":
+    def _fit(self, vocab: dict[str, int], tokens: np.ndarray, offsets: np.ndarray) -> bm25s.BM25:
         """The BM25 matrix of these token rows, as bm25s would build it, in a bm25s model."""
         n_docs = len(offsets) - 1
         if n_docs == 0:
@@ -335,9 +343,7 @@ class LexicalIndex:
             vocab = model.vocab_dict if model is not None and len(self.ids) else {}
             if isinstance(vocab, HashedVocab):
                 raise RuntimeError("syllable forms of a loaded index are made at load (restoring=True)")
-            words = [""] * len(vocab)
-            for w, i in vocab.items():
-                words[i] = w
+            words = _words(vocab)
             self._forms = vocabulary_forms(words, model.scores["indptr"] if words else np.zeros(1, dtype=np.int64))
         return self._forms
 
@@ -363,17 +369,14 @@ class LexicalIndex:
             sub.mkdir(exist_ok=True)
             for name in ("data", "indices", "indptr"):
                 np.save(sub / f"{name}.npy", model.scores[name])
-            words = [""] * len(model.vocab_dict)
-            for word, i in model.vocab_dict.items():
-                words[i] = word
-            (sub / VOCAB).write_text("\n".join(words), encoding="utf-8")
+            (sub / VOCAB).write_text("\n".join(_words(model.vocab_dict)), encoding="utf-8")
             if self._rows is not None:  # else the next build tokenises every chunk again
                 tokens, offsets = self._rows[stream]
                 np.save(sub / "tokens.npy", tokens)
                 np.save(sub / "offsets.npy", offsets)
 
     @classmethod
-    def load(cls, folder: Path, restoring: bool = True) -> "LexicalIndex":
+    def load(cls, folder: Path, restoring: bool = True) -> LexicalIndex:
         """The index saved in ``folder``, in memory; ``IndexDamaged`` naming the first file that
         cannot be read or disagrees with the others. ``restoring=False`` (a build, which never
         restores a question) skips the table ``syllable_forms`` needs: ~0.3 s at 1e5 chunks."""
@@ -414,7 +417,7 @@ class LexicalIndex:
             lex.models[stream] = lex._model(vocab, arrays, len(lex.ids))
         return lex
 
-    def _model(self, vocab: "dict[str, int] | HashedVocab", arrays: dict[str, np.ndarray], n_docs: int) -> "bm25s.BM25":
+    def _model(self, vocab: dict[str, int] | HashedVocab, arrays: dict[str, np.ndarray], n_docs: int) -> bm25s.BM25:
         """A bm25s model around a score matrix we built or loaded (bm25s only scores queries)."""
         model = bm25s.BM25(k1=self.k1, b=self.b)
         model.scores = {**arrays, "num_docs": n_docs}
