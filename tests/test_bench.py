@@ -133,6 +133,7 @@ def test_report_lines_name_the_targets(small_index):
     cfg, _ = small_index
     lat = bench.serve_scale(cfg, cfg.index.path, ["Giá lúa ở Cần Thơ tăng bao nhiêu?"] * 25)
     lat.chunks = 100_000  # as if at the target scale
+    lat.rss_serving_mb = 900.0  # the report's wording is under test, not this test process's memory
     build = bench.ScaleBuild(100_000, 1, 100_000, 1.0, 700.0, 2000.0, "2026-01-01T00:00:00+00:00")
     lines = "\n".join(bench.latency_lines([bench.ScaleResult(build, lat, None)], 5, 3, 384))
     assert "random unit vectors of dimension 384" in lines and "target ≤ 50 ms p95: met" in lines

@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from .conftest import REPO
 
@@ -59,6 +60,8 @@ def test_model_install_prints_the_folder_last(tmp_path):
     assert out.returncode == 0, out.stderr
     folder = out.stdout.strip().splitlines()[-1]
     assert folder.startswith(str(tmp_path / "models")) and (tmp_path / "models").is_dir()
+    # The default encoder's int8 export is written too: serving never exports on a first question.
+    assert [p.name for p in (Path(folder) / "onnx").glob("model-int8-v*.onnx")] == ["model-int8-v1.onnx"]
     again = qabot("model", "install", "--dest", str(tmp_path / "models"), cwd=tmp_path)
     assert again.stdout.strip().splitlines()[-1] == folder
 
