@@ -85,21 +85,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--dest", help="parent folder (default: embedding.cache_dir, else the user's cache dir)")
 
-    p = sub.add_parser("bench", help="indexing speed, incremental re-index, query latency, memory and index size")
+    p = sub.add_parser("bench", help="indexing speed, incremental re-index, query latency, memory, index size, bot replies")
     _common(p)
     p.add_argument(
         "--only",
         action="append",
         default=[],
         metavar="SECTION[,SECTION]",
-        help="throughput, incremental or latency (repeatable or a comma list; default: all three)",
+        help="throughput, incremental, latency or bot (repeatable or a comma list; default: all four)",
     )
     p.add_argument("--sample", type=int, default=200, help="Dân Trí articles indexed for throughput (default 200)")
-    p.add_argument("--queries", type=int, default=300, help="questions timed at each scale (default 300)")
+    p.add_argument("--queries", type=int, default=300, help="questions timed at each scale, and asked of the bot at each user count (default 300)")
     p.add_argument("--scales", default="10000,100000", help="chunk counts for latency and memory (default 10000,100000)")
     p.add_argument("--data", default="../shared/data", help="the shared data folder (default ../shared/data)")
     p.add_argument("--cache", default=".qabot/bench", help="where bench corpora and indexes are kept (default .qabot/bench)")
     p.add_argument("--rebuild", action="store_true", help="rebuild the cached scale indexes, to measure their build again")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key (repeatable)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print one flat JSON object of named figures on stdout (the report lines go to stderr)",
+    )
 
     p = sub.add_parser("serve", help="run the Telegram bot (token from $TELEGRAM_BOT_TOKEN)")
     _common(p)
@@ -236,25 +242,54 @@ def cmd_model(cfg: Config, args) -> int:
 def cmd_bench(cfg: Config, args) -> int:
     from retrieval import bench
 
+    from . import bench as bot_bench
+
     try:
-        bench.parse_sections(args.only), bench.parse_scales(args.scales)
+        sections = bench.parse_sections(args.only, (*bench.SECTIONS, bot_bench.BOT_SECTION))
+        bench.parse_scales(args.scales)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if args.sample < 1 or args.queries < 1:
         raise UsageError("--sample and --queries must be at least 1")
-    bench.run(
-        cfg,
-        data=Path(args.data),
-        cache=Path(args.cache),
-        only=args.only,
-        sample=args.sample,
-        queries=args.queries,
-        scales=args.scales,
-        rebuild=args.rebuild,
-        progress=True,
-        show=lambda lines: print("\n".join(line for line in lines if line) + "\n", flush=True),
-        stage=lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True),
-    )
+    if args.set:
+        cfg = load_config(args.config, _overrides(args.set))
+    # With --json, stdout carries the JSON object alone: the report goes to stderr.
+    out = sys.stderr if args.json else sys.stdout
+
+    def show(lines: list[str]) -> None:
+        print("\n".join(line for line in lines if line) + "\n", file=out, flush=True)
+
+    def stage(msg: str) -> None:
+        print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+    engine = [s for s in sections if s in bench.SECTIONS]
+    if engine:
+        results = bench.run(
+            cfg,
+            data=Path(args.data),
+            cache=Path(args.cache),
+            only=engine,
+            sample=args.sample,
+            queries=args.queries,
+            scales=args.scales,
+            rebuild=args.rebuild,
+            progress=True,
+            show=show,
+            stage=stage,
+        )
+        figures = bench.bench_figures(results)
+    else:  # the bot alone reads no shared data
+        machine = bench.machine_info()
+        show(bench.machine_lines(machine, None))
+        figures = bench.machine_figures(machine)
+    if bot_bench.BOT_SECTION in sections:
+        stage(f"the bot against a fake Bot API server: {', '.join(map(str, bot_bench.USER_COUNTS))} user(s), "
+              f"{args.queries} questions each run")
+        bot = bot_bench.bench_bot(cfg, _embedder(cfg), Path(args.cache) / "bot", questions=args.queries, progress=True)
+        show(bot_bench.bot_lines(bot))
+        figures.update(bot_bench.bot_figures(bot))
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False, indent=2))
     return 0
 
 

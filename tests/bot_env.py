@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.app import build_application
+from bot.fake_bot_api import TOKEN, FakeTelegram, RunningBot
 from bot.feedback import FeedbackStore
 from bot.service import QAService
 from retrieval.config import Config
@@ -18,7 +19,6 @@ from retrieval.embedder import Embedder
 from retrieval.indexer import index_corpus
 
 from .conftest import make_config
-from .fake_telegram import TOKEN, FakeTelegram, RunningBot
 
 
 @dataclass

@@ -112,9 +112,8 @@ def stand_in_embedder():
 
 def valid_html(messages: list[str]) -> list[str]:
     """Each message parses under Telegram's rules and fits its limit; returns the plain texts."""
+    from bot.fake_bot_api import MESSAGE_LIMIT, parse_html, utf16_len
     from bot.render import visible_length
-
-    from .fake_telegram import MESSAGE_LIMIT, parse_html, utf16_len
 
     plains = []
     for m in messages:

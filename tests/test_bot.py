@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 import bot.admin as admin_module
+from bot.fake_bot_api import BOT_USER, FakeTelegram
 
 from .bot_env import build_corpus, running_bot
 from .conftest import SAMPLE, TOURISM_NEWS
-from .fake_telegram import BOT_USER, FakeTelegram
 
 MAIN_TITLE = "Hội nghị báo cáo viên cấp Đảng ủy Khối các cơ quan Trung ương tháng 12/2023"
 WHERE = "Hội nghị báo cáo viên tháng 12/2023 được tổ chức ở đâu?"

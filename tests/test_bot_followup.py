@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.fake_bot_api import FakeTelegram
 from retrieval.followup import Turn
 
 from .bot_env import build_corpus, running_bot
 from .conftest import SAMPLE, TOURISM_NEWS
-from .fake_telegram import FakeTelegram
 
 GROUP = -1009876543210
 USERS = list(range(300, 320))

@@ -8,9 +8,8 @@ from datetime import datetime, timezone
 import pytest
 from telegram import Chat, Message, MessageEntity, User
 
+from bot.fake_bot_api import BOT_USER, utf16_len
 from bot.handlers import addressed_question
-
-from .fake_telegram import BOT_USER, utf16_len
 
 BOT_ID, BOT_NAME = BOT_USER["id"], BOT_USER["username"]
 GROUP = Chat(-1001234567890, Chat.SUPERGROUP, title="Nhóm tin tức")

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from bot import app as app_module
+from bot.fake_bot_api import FakeTelegram
 from retrieval.config import ConfigError
 
 from .bot_env import build_corpus, running_bot
 from .conftest import SAMPLE, articles, make_config
-from .fake_telegram import FakeTelegram
 
 ADMIN, STRANGER, OTHER_STRANGER = 100, 666, 667
 WHERE = "Hội nghị báo cáo viên tháng 12/2023 được tổ chức ở đâu?"

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.fake_bot_api import TOKEN, FakeTelegram
+
 from .bot_env import build_corpus, running_bot
 from .conftest import REPO, SAMPLE, articles
-from .fake_telegram import TOKEN, FakeTelegram
 
 WHERE = "Hội nghị báo cáo viên tháng 12/2023 được tổ chức ở đâu?"
 DATELINE = "Chiều 28/12, tại Hà Nội"

@@ -18,6 +18,7 @@ import pytest
 
 import bot.admin as admin_module
 from bot import render, render_admin
+from bot.fake_bot_api import MESSAGE_LIMIT, FakeTelegram, parse_html, utf16_len
 from bot.limits import plain
 from bot.service import ReloadReport, StatusFacts
 from bot.uploads import NOT_TEXT, TOO_LARGE, WRONG_TYPE
@@ -31,7 +32,6 @@ from retrieval.store import StoredChunk
 
 from .bot_env import build_corpus, running_bot
 from .conftest import SAMPLE
-from .fake_telegram import MESSAGE_LIMIT, FakeTelegram, parse_html, utf16_len
 
 ALERT_LIMIT = 200  # answerCallbackQuery text
 ADMIN, USER = 100, 200

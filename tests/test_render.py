@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot import render
+from bot.fake_bot_api import EntityError, parse_html
 from bot.limits import ALERT_LIMIT, units
 from retrieval.index import IndexStats
 from retrieval.ingest import Document
@@ -14,7 +15,6 @@ from retrieval.search import Answer, Hit
 from retrieval.store import StoredChunk
 
 from .conftest import valid_html as valid
-from .fake_telegram import EntityError, parse_html
 
 DATELINE = "Chiều 28/12, tại Hà Nội, Đảng ủy Khối các cơ quan Trung ương tổ chức Hội nghị báo cáo viên cấp Đảng ủy Khối tháng 12/2023."
 FILLER = "Theo đó, năm 2023, chất lượng công tác tuyên truyền miệng ngày càng được nâng lên rõ rệt. "

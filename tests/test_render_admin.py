@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from bot import render_admin
+from bot.fake_bot_api import parse_html
 from bot.service import ReloadReport, StatusFacts
 from bot.uploads import NOT_TEXT, TOO_LARGE, WRONG_TYPE
 from retrieval.config import TelegramConfig
@@ -13,7 +14,6 @@ from retrieval.indexer import IndexSummary
 from retrieval.ingest import SUFFIXES, FileProblem
 
 from .conftest import valid_html as valid
-from .fake_telegram import parse_html
 
 
 def test_reload_summary_lists_problems_and_stays_under_the_limit():

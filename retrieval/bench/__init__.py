@@ -11,11 +11,15 @@ on the shared Vietnamese news data (``../shared/data``, never copied into the re
   scale is built and served in fresh processes so their memory peaks do not mix.
 
 The sections return dataclasses and ``report`` turns them into lines; ``run`` runs the chosen
-sections and hands those lines to its caller's ``show``: the engine never prints.
+sections, hands those lines to its caller's ``show`` (the engine never prints) and returns the
+results, which ``figures`` flattens into the named figures of ``qabot bench --json``. The bot's
+own benchmark (the fourth section, ``bot``) lives in ``bot.bench``: the engine never imports the
+bot.
 
 One job a module: ``data`` (the shared files, corpus folders), ``machine`` (the machine, memory
 peaks, fresh processes), ``disk`` (index size), ``embedders`` (the random-vector stand-in, model
-warm-up), ``throughput``, ``incremental`` and ``scale`` (one section each), ``report``.
+warm-up), ``throughput``, ``incremental`` and ``scale`` (one section each), ``report`` (lines),
+``figures`` (flat dict).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from .data import (
 )
 from .disk import DiskUsage, index_disk_usage
 from .embedders import RandomVectorEmbedder, warm_up
+from .figures import BenchResults, Figures, bench_figures, machine_figures, rounded
 from .incremental import BuildStep, IncrementalResult, bench_incremental
 from .machine import Machine, in_fresh_process, machine_info, peak_rss_mb
 from .report import (
@@ -49,12 +54,14 @@ from .report import (
     TARGET_P95_MS,
     TARGET_RSS_MB,
     TARGET_SCALE,
+    TARGET_SPEEDUP,
     disk_lines,
     incremental_lines,
     latency_lines,
     machine_lines,
     memory_lines,
     throughput_lines,
+    verdict,
 )
 from .scale import (
     WARMUP_QUESTIONS,
@@ -68,7 +75,7 @@ from .scale import (
     scale_documents,
     serve_scale,
 )
-from .throughput import ThroughputResult, bench_throughput
+from .throughput import ThroughputResult, baseline_embedding, bench_throughput
 
 SECTIONS = ("throughput", "incremental", "latency")  # in the order they run and report
 DEFAULT_SAMPLE = 200  # Dân Trí articles indexed for throughput
@@ -81,13 +88,14 @@ Show = Callable[[list[str]], None]  # one block of report lines
 Stage = Callable[[str], None]  # what runs next, while it runs
 
 
-def parse_sections(values: Sequence[str] | None) -> list[str]:
-    """``--only`` values (repeatable, each possibly a comma list) in canonical order; all if none."""
+def parse_sections(values: Sequence[str] | None, known: Sequence[str] = SECTIONS) -> list[str]:
+    """``--only`` values (repeatable, each possibly a comma list) in the order of ``known``; all
+    of ``known`` if none. ``qabot bench`` passes the engine's sections and the bot's."""
     chosen = {v.strip() for value in values or [] for v in value.split(",") if v.strip()}
-    unknown = chosen - set(SECTIONS)
+    unknown = chosen - set(known)
     if unknown:
-        raise ValueError(f"unknown bench section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
-    return [s for s in SECTIONS if s in chosen] if chosen else list(SECTIONS)
+        raise ValueError(f"unknown bench section(s) {', '.join(sorted(unknown))}; choose from {', '.join(known)}")
+    return [s for s in known if s in chosen] if chosen else list(known)
 
 
 def parse_scales(value: str) -> list[int]:
@@ -113,7 +121,7 @@ def run(
     scales: str = DEFAULT_SCALES,
     rebuild: bool = False,
     progress: bool = False,
-) -> None:
+) -> BenchResults:
     """The bench: the sections ``only`` names (``--only`` values; all by default) on the shared
     data in ``data``, with corpora and indexes cached under ``cache``.
 
@@ -121,7 +129,8 @@ def run(
     what runs next; ``progress`` shows the indexer's progress bars on stderr. Bad arguments are
     ``ValueError``s and missing data ``BenchDataMissing``, raised before anything runs.
     ``sample`` Dân Trí articles are indexed for throughput, ``queries`` questions timed at each
-    scale of ``scales`` (chunk counts, ``--scales``), whose cached indexes ``rebuild`` builds again."""
+    scale of ``scales`` (chunk counts, ``--scales``), whose cached indexes ``rebuild`` builds again.
+    Returns what was measured (``bench_figures`` flattens it)."""
     sections = parse_sections(only)
     chunk_counts = parse_scales(scales)
     if sample < 1 or queries < 1:
@@ -129,36 +138,47 @@ def run(
     data = check_data(Path(data), sections)
     work = Path(cache).resolve()
 
-    show(machine_lines(machine_info(), data))
+    results = BenchResults(machine_info())
+    show(machine_lines(results.machine, data))
     disk: list[tuple[str, DiskUsage]] = []
     if "throughput" in sections or "incremental" in sections:
         embedder = load_embedder(cfg.embedding, install=True)
         dantri = read_dantri(data)
     if "throughput" in sections:
-        stage(f"indexing {min(sample, len(dantri))} Dân Trí articles, then embedding their chunks bare")
-        throughput = bench_throughput(cfg, embedder, spread_sample(dantri, sample), work / "throughput", progress=progress)
-        show(throughput_lines(throughput))
+        base_cfg = baseline_embedding(cfg.embedding)
+        # The baseline the default encoder is judged against (issue 13: >= 2x fp32 PyTorch).
+        baseline = None if base_cfg is None else load_embedder(base_cfg, install=True)
+        stage(
+            f"indexing {min(sample, len(dantri))} Dân Trí articles, then embedding their chunks bare"
+            + (", then again with the fp32 PyTorch baseline" if baseline is not None else "")
+        )
+        results.throughput = bench_throughput(
+            cfg, embedder, spread_sample(dantri, sample), work / "throughput", progress=progress, baseline=baseline
+        )
+        del baseline  # its memory is not the other sections'
+        show(throughput_lines(results.throughput))
     if "incremental" in sections:
         stage("full Dân Trí index (built once, then cached), then one article edited and restored")
-        incremental = bench_incremental(cfg, embedder, dantri, work / "dantri", progress=progress)
+        incremental = results.incremental = bench_incremental(cfg, embedder, dantri, work / "dantri", progress=progress)
         show(incremental_lines(incremental))
         if incremental.disk:
             disk.append((f"Dân Trí, {incremental.chunks:,} chunks", incremental.disk))
     if "latency" in sections:
         questions = read_questions(data, queries + WARMUP_QUESTIONS)
-        results = []
+        measured = results.scales
         for n in chunk_counts:
             stage(f"{n:,} chunks: building (or reusing) the index, then querying it, each in a fresh process")
             # The real model is loaded for query embedding once, beside the largest index.
             embed_queries = QUERY_EMBEDDING_QUESTIONS if n == chunk_counts[-1] else 0
-            results.append(bench_scale(cfg, data, work, n, questions, embed_queries, rebuild))
-        timed = results[0].latency.queries if results else 0
-        dim = results[0].latency.dim if results else None
-        show(latency_lines(results, timed, cfg.telegram.passages_per_reply, dim))
-        show(memory_lines(results))
-        disk += [(f"Báo Mới, {r.latency.chunks:,} chunks", r.disk) for r in results if r.disk]
+            measured.append(bench_scale(cfg, data, work, n, questions, embed_queries, rebuild))
+        timed = measured[0].latency.queries if measured else 0
+        dim = measured[0].latency.dim if measured else None
+        show(latency_lines(measured, timed, cfg.telegram.passages_per_reply, dim))
+        show(memory_lines(measured))
+        disk += [(f"Báo Mới, {r.latency.chunks:,} chunks", r.disk) for r in measured if r.disk]
     if disk:
         show(disk_lines(disk))
+    return results
 
 
 __all__ = [
@@ -174,10 +194,13 @@ __all__ = [
     "TARGET_P95_MS",
     "TARGET_RSS_MB",
     "TARGET_SCALE",
+    "TARGET_SPEEDUP",
     "WARMUP_QUESTIONS",
     "BenchDataMissing",
+    "BenchResults",
     "BuildStep",
     "DiskUsage",
+    "Figures",
     "IncrementalResult",
     "LatencyResult",
     "Machine",
@@ -189,7 +212,9 @@ __all__ = [
     "Stage",
     "ThroughputResult",
     "article_files",
+    "baseline_embedding",
     "bench_config",
+    "bench_figures",
     "bench_incremental",
     "bench_query_embedding",
     "bench_scale",
@@ -202,6 +227,7 @@ __all__ = [
     "index_disk_usage",
     "jsonl_line",
     "latency_lines",
+    "machine_figures",
     "machine_info",
     "machine_lines",
     "memory_lines",
@@ -211,11 +237,13 @@ __all__ = [
     "read_baomoi",
     "read_dantri",
     "read_questions",
+    "rounded",
     "run",
     "scale_documents",
     "serve_scale",
     "spread_sample",
     "throughput_lines",
+    "verdict",
     "warm_up",
     "write_corpus",
 ]

@@ -15,9 +15,11 @@ TARGET_INCREMENTAL_S = 5.0
 TARGET_P95_MS = 50.0
 TARGET_RSS_MB = 1536.0
 TARGET_SCALE = 100_000  # the latency and memory targets are stated at this many chunks
+TARGET_SPEEDUP = 2.0  # the default encoder against fp32 PyTorch on the same texts (issue 13)
 
 
-def _verdict(value: float, limit: float, unit: str) -> str:
+def verdict(value: float, limit: float, unit: str) -> str:
+    """``target ≤ limit unit: met`` (or ``MISSED``), to stand beside a figure."""
     return f"target ≤ {limit:g} {unit}: {'met' if value <= limit else 'MISSED'}"
 
 
@@ -25,13 +27,16 @@ def _mb(n_bytes: int) -> str:
     return f"{n_bytes / 1e6:,.1f}"
 
 
-def machine_lines(m: Machine, data: Path) -> list[str]:
-    return [
+def machine_lines(m: Machine, data: Path | None) -> list[str]:
+    """The machine, its load, and the data folder (None: no section read it)."""
+    lines = [
         f"machine: {m.cpu}; {m.cores} cores; {m.ram_gb:.1f} GB RAM; Python {m.python}; torch {m.torch or 'not installed'}",
-        f"load average at start: {m.load_average[0]:.2f} / {m.load_average[1]:.2f} / {m.load_average[2]:.2f} "
-        "(1/5/15 min; other work on the machine slows every timing below)",
-        f"data: {data}",
+        (
+            f"load average at start: {m.load_average[0]:.2f} / {m.load_average[1]:.2f} / {m.load_average[2]:.2f} "
+            "(1/5/15 min; other work on the machine slows every timing below)"
+        ),
     ]
+    return lines if data is None else [*lines, f"data: {data}"]
 
 
 def throughput_lines(r: ThroughputResult) -> list[str]:
@@ -43,6 +48,19 @@ def throughput_lines(r: ThroughputResult) -> list[str]:
     if r.build_seconds:
         overhead = r.build_seconds - r.embed_seconds
         lines.append(f"   pipeline overhead: {overhead:.1f} s ({overhead / r.build_seconds:.0%} of the build)")
+    if r.baseline_seconds is not None:
+        if r.baseline_is_encoder:
+            lines.append(f"   fp32 PyTorch baseline: the configured encoder itself ({r.baseline_model}), same figure")
+        else:
+            lines.append(
+                f"   fp32 PyTorch baseline ({r.baseline_model}), the same texts: {r.baseline_seconds:7.1f} s  "
+                f"{r.baseline_rate or 0.0:6.1f} chunks/s"
+            )
+        speedup = r.speedup or 0.0
+        lines.append(
+            f"   encoder vs fp32 PyTorch: {speedup:.2f}x  "
+            f"(target ≥ {TARGET_SPEEDUP:g}x: {'met' if speedup >= TARGET_SPEEDUP else 'MISSED'})"
+        )
     return lines
 
 
@@ -61,7 +79,7 @@ def incremental_lines(r: IncrementalResult) -> list[str]:
         lines.append("   full build: reused from the cache")
     lines += [
         _step("nothing changed", r.unchanged),
-        _step("1 article edited", r.edit) + f"  ({_verdict(r.edit.seconds, TARGET_INCREMENTAL_S, 's')})",
+        _step("1 article edited", r.edit) + f"  ({verdict(r.edit.seconds, TARGET_INCREMENTAL_S, 's')})",
         _step("article restored", r.restore),
         f"   edited: {r.edited}",
     ]
@@ -70,11 +88,15 @@ def incremental_lines(r: IncrementalResult) -> list[str]:
 
 def latency_lines(results: Sequence[ScaleResult], questions: int, top_k: int, dim: int | None) -> list[str]:
     lines = [
-        f"3. Query latency: Searcher.search (BM25, FAISS, fusion, grouping, SQLite, highlighting), "
-        f"{questions} ViNewsQA questions, top_k {top_k}, one thread of queries",
-        f"   Báo Mới articles chunked by the product's chunker. Dense side: random unit vectors of dimension "
-        f"{dim or '?'} (search cost does not depend on their values); query vectors random unit too, made before "
-        "timing, so query embedding is excluded.",
+        (
+            f"3. Query latency: Searcher.search (BM25, FAISS, fusion, grouping, SQLite, highlighting), "
+            f"{questions} ViNewsQA questions, top_k {top_k}, one thread of queries"
+        ),
+        (
+            f"   Báo Mới articles chunked by the product's chunker. Dense side: random unit vectors of dimension "
+            f"{dim or '?'} (search cost does not depend on their values); query vectors random unit too, made before "
+            "timing, so query embedding is excluded."
+        ),
         "   | chunks | articles | p50 ms | p95 ms | mean ms | max ms | with passages |",
         "   |---|---|---|---|---|---|---|",
     ]
@@ -86,7 +108,7 @@ def latency_lines(results: Sequence[ScaleResult], questions: int, top_k: int, di
         )
     at_target = [r for r in results if r.latency.chunks >= TARGET_SCALE]
     if at_target:
-        lines.append(f"   at {at_target[0].latency.chunks:,} chunks: {_verdict(at_target[0].latency.p95_ms, TARGET_P95_MS, 'ms p95')}")
+        lines.append(f"   at {at_target[0].latency.chunks:,} chunks: {verdict(at_target[0].latency.p95_ms, TARGET_P95_MS, 'ms p95')}")
     for r in results:
         e = r.latency.embedding
         if e:
@@ -126,8 +148,8 @@ def memory_lines(results: Sequence[ScaleResult]) -> list[str]:
             serving = lat.embedding.rss_with_model_mb if lat.embedding else lat.rss_serving_mb
             what = "index + model" if lat.embedding else "index alone"
             lines.append(
-                f"   at {lat.chunks:,} chunks: serving ({what}) {serving:,.0f} MB, {_verdict(serving, TARGET_RSS_MB, 'MB')}; "
-                f"build {r.build.peak_rss_mb:,.0f} MB, {_verdict(r.build.peak_rss_mb, TARGET_RSS_MB, 'MB')}"
+                f"   at {lat.chunks:,} chunks: serving ({what}) {serving:,.0f} MB, {verdict(serving, TARGET_RSS_MB, 'MB')}; "
+                f"build {r.build.peak_rss_mb:,.0f} MB, {verdict(r.build.peak_rss_mb, TARGET_RSS_MB, 'MB')}"
             )
             break
     for r in results:

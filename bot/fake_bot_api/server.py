@@ -1,24 +1,18 @@
-"""A fake Telegram Bot API server on loopback, for driving the real bot over real HTTP.
-
-It speaks the wire protocol python-telegram-bot uses (POST ``/bot<TOKEN>/<method>`` with an
-urlencoded form, or multipart/form-data when uploading; JSON-valued fields arrive as JSON
-strings) and answers like Telegram where it matters: HTML is checked against Telegram's rules and
-length limit, with Telegram's 400 errors. Tests play the users: they queue updates
-(``user_message``, ``press``) that the bot's long poll picks up, and read back what the bot sent.
-"""
+"""The fake Bot API server: Telegram's methods the bot calls, answered like Telegram where it
+matters (HTML checked against Telegram's rules and length limit, with Telegram's 400 errors), and
+the users' side: updates queued for the bot's long poll (``user_message``, ``press``), and what
+the bot sent, read back (``wait_reply``, ``rejected``)."""
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import itertools
-import json
 import re
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, unquote
+
+from .html import MESSAGE_LIMIT, EntityError, parse_html, utf16_len
+from .http import QuietServer, handler_for
 
 TOKEN = "123456789:TEST-fake-token_for-qabot"
 BOT_USER = {
@@ -30,116 +24,6 @@ BOT_USER = {
     "can_read_all_group_messages": False,
     "supports_inline_queries": False,
 }
-MESSAGE_LIMIT = 4096
-
-# --- Telegram's HTML ---------------------------------------------------------------------------
-
-ALLOWED_TAGS = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-    "a", "code", "pre", "blockquote", "tg-emoji",
-}
-_ENTITY = re.compile(r"&(?:(lt|gt|amp|quot)|#([0-9]+)|#x([0-9a-fA-F]+));")
-_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_START = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)")
-_ATTR = re.compile(r"""\s+([a-zA-Z][a-zA-Z0-9_-]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
-_TAG_END = re.compile(r"\s*/?>")
-
-
-class EntityError(ValueError):
-    """What Telegram reports as "can't parse entities"."""
-
-
-def _offset(text: str, i: int) -> int:
-    return len(text[:i].encode("utf-8"))
-
-
-def _decode_entities(text: str, base: int, whole: str) -> str:
-    out, i = [], 0
-    while i < len(text):
-        c = text[i]
-        if c == "&":
-            m = _ENTITY.match(text, i)
-            if not m:
-                raise EntityError(f"Unsupported HTML entity at byte offset {_offset(whole, base + i)}")
-            if m.group(1):
-                out.append(_NAMED[m.group(1)])
-            else:
-                code = int(m.group(2)) if m.group(2) else int(m.group(3), 16)
-                if not 0 < code <= 0x10FFFF:
-                    raise EntityError(f"Invalid numeric entity at byte offset {_offset(whole, base + i)}")
-                out.append(chr(code))
-            i = m.end()
-        elif c in "<>":
-            raise EntityError(f"Unexpected '{c}' at byte offset {_offset(whole, base + i)}")
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
-
-
-def parse_html(text: str) -> str:
-    """The plain text of Telegram-HTML ``text``; raises ``EntityError`` where Telegram would."""
-    out: list[str] = []
-    stack: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        lt = text.find("<", i)
-        chunk_end = n if lt < 0 else lt
-        out.append(_decode_entities(text[i:chunk_end], i, text))
-        if lt < 0:
-            break
-        i = lt
-        if text.startswith("</", i):
-            j = text.find(">", i)
-            if j < 0:
-                raise EntityError(f"Unclosed end tag at byte offset {_offset(text, i)}")
-            name = text[i + 2 : j].strip().lower()
-            if not stack:
-                raise EntityError(f'Unexpected end tag "{name}" at byte offset {_offset(text, i)}')
-            if stack[-1] != name:
-                raise EntityError(
-                    f'Unmatched end tag at byte offset {_offset(text, i)}, expected "</{stack[-1]}>", found "</{name}>"'
-                )
-            stack.pop()
-            i = j + 1
-            continue
-        m = _START.match(text, i)
-        if not m:
-            raise EntityError(f'Unsupported start tag "" at byte offset {_offset(text, i)}')
-        name = m.group(1).lower()
-        if name not in ALLOWED_TAGS:
-            raise EntityError(f'Unsupported start tag "{name}" at byte offset {_offset(text, i)}')
-        j = m.end()
-        attrs: dict[str, str] = {}
-        while True:
-            end = _TAG_END.match(text, j)
-            if end:
-                j = end.end()
-                break
-            a = _ATTR.match(text, j)
-            if not a:
-                raise EntityError(f"Unclosed start tag at byte offset {_offset(text, i)}")
-            raw = next((g for g in a.group(2, 3, 4) if g is not None), "")
-            attrs[a.group(1).lower()] = _decode_entities(raw, a.start(), text)
-            j = a.end()
-        if name == "span" and attrs.get("class") != "tg-spoiler":
-            raise EntityError(f'Unsupported start tag "span" at byte offset {_offset(text, i)}')
-        if name in {"a", "blockquote", "pre"} and name in stack:
-            raise EntityError(f'Nested "{name}" tags are not allowed at byte offset {_offset(text, i)}')
-        if name == "blockquote" and "pre" in stack:
-            raise EntityError(f"Blockquote inside pre at byte offset {_offset(text, i)}")
-        stack.append(name)
-        i = j
-    if stack:
-        raise EntityError(f'Can\'t find end tag corresponding to start tag "{stack[-1]}"')
-    return "".join(out)
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-# --- the server ------------------------------------------------------------------------------------
 
 
 class ApiError(Exception):
@@ -179,36 +63,6 @@ class Sent:
         return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
 
 
-JSON_FIELDS = {"reply_markup", "reply_parameters", "link_preview_options", "commands", "scope", "allowed_updates", "entities"}
-
-
-def _parse_form(content_type: str, body: bytes) -> dict:
-    if content_type.startswith("multipart/form-data"):
-        msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
-        )
-        params = {}
-        for part in msg.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True) or b""
-            params[name] = payload if part.get_filename() else payload.decode("utf-8")
-        return params
-    if content_type.startswith("application/json"):
-        return json.loads(body or b"{}")
-    return {k: v[-1] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
-
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        # A client hanging up mid long-poll (the bot stopping) is normal, not an error.
-        import sys
-
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            super().handle_error(request, client_address)
-
-
 class FakeTelegram:
     def __init__(self, token: str = TOKEN):
         self.token = token
@@ -230,56 +84,8 @@ class FakeTelegram:
         self._queued: dict[int, int] = {}
         self.last_update_id = 0  # the newest update queued for the bot
         self.confirmed_update_id = 0  # the newest update the bot has confirmed having taken
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):  # keep test output clean
-                pass
-
-            def _reply(self, status: int, payload: bytes, ctype: str = "application/json") -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def do_GET(self):
-                prefix = f"/file/bot{fake.token}/"
-                path = unquote(self.path)  # PTB percent-encodes the path, token's ":" included
-                if not path.startswith(prefix):
-                    return self._reply(404, b'{"ok":false,"error_code":404,"description":"Not Found"}')
-                path = path[len(prefix) :]
-                for file_path, data in fake.files.values():
-                    if file_path == path:
-                        return self._reply(200, data, "application/octet-stream")
-                return self._reply(404, b'{"ok":false,"error_code":404,"description":"Not Found"}')
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
-                if len(body) < length:  # the client gave up mid-request (a cancelled call)
-                    self.close_connection = True
-                    return
-                m = re.fullmatch(r"/bot([^/]+)/(\w+)", self.path)
-                if not m or m.group(1) != fake.token:
-                    return self._reply(401, b'{"ok":false,"error_code":401,"description":"Unauthorized"}')
-                with fake.lock:
-                    raw = fake.injected_raw.get(m.group(2))
-                    raw = raw.pop(0) if raw else None
-                if raw is not None:  # a proxy's error page, not the Bot API's JSON
-                    status, page, lower = raw
-                    path = self.path.lower() if lower else self.path
-                    return self._reply(status, page.replace("{path}", path).encode("utf-8"), "text/html")
-                params = _parse_form(self.headers.get("Content-Type", ""), body)
-                for key in JSON_FIELDS & params.keys():
-                    if isinstance(params[key], str):
-                        params[key] = json.loads(params[key])
-                status, payload = fake.handle(m.group(2), params)
-                self._reply(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
-
-        self.server = _QuietServer(("127.0.0.1", 0), Handler)
+        self.server = QuietServer(("127.0.0.1", 0), handler_for(self))
         self.server.daemon_threads = True
         # A short poll interval: shutdown() waits up to one interval, and every test stops a server.
         self.thread = threading.Thread(
@@ -576,9 +382,9 @@ class FakeTelegram:
         """Messages the bot sent (successfully) after ``seq``, oldest first, as they are now."""
         out = []
         for call in self.calls[seq:]:
-            if call.method == "sendMessage" and call.ok and call.result is not None:
-                if chat_id is None or call.result["chat"]["id"] == chat_id:
-                    out.append(self.sent[(call.result["chat"]["id"], call.result["message_id"])])
+            sent = call.method == "sendMessage" and call.ok and call.result is not None
+            if sent and (chat_id is None or call.result["chat"]["id"] == chat_id):
+                out.append(self.sent[(call.result["chat"]["id"], call.result["message_id"])])
         return out
 
     def wait_message(self, seq: int, chat_id: int, predicate=lambda s: True, timeout: float = 30.0) -> Sent:
@@ -608,67 +414,3 @@ class FakeTelegram:
     def calls_of(self, method: str, since: int = 0) -> list[Call]:
         with self.lock:
             return [c for c in self.calls[since:] if c.method == method]
-
-
-class RunningBot:
-    """A real ``Application`` long-polling in its own thread and event loop, like ``run_polling``
-    does it (post_init / post_shutdown included), so tests can stay synchronous."""
-
-    def __init__(self, app):
-        import asyncio
-
-        self.app = app
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="bot-loop", daemon=True)
-
-    def _run(self, coro, timeout: float = 60.0):
-        import asyncio
-
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    async def _start(self) -> None:
-        await self.app.initialize()
-        if self.app.post_init:
-            await self.app.post_init(self.app)
-        await self.app.updater.start_polling(timeout=1)
-        await self.app.start()
-
-    async def _stop(self) -> None:
-        await self.app.updater.stop()
-        await self.app.stop()
-        await self.app.shutdown()
-        if self.app.post_shutdown:
-            await self.app.post_shutdown(self.app)
-
-    async def _idle(self, checks: int) -> None:
-        import asyncio
-
-        app, quiet = self.app, 0
-        while quiet < checks:
-            # Every update put into the queue is marked done only once its handlers returned.
-            await app.update_queue.join()
-            if app.update_queue.empty() and app.update_processor.current_concurrent_updates == 0:
-                quiet += 1
-            else:
-                quiet = 0
-            await asyncio.sleep(0.01)
-
-    def wait_idle(self, fake: FakeTelegram, timeout: float = 30.0, checks: int = 3) -> None:
-        """Block until the bot has handled everything ``fake`` queued for it: every update taken
-        by the updater, and the Application idle (empty queue, no update being processed) for
-        ``checks`` looks in a row. Work a handler left running in the background (a reload) is
-        not waited for."""
-        fake.wait_taken(timeout)
-        self._run(self._idle(checks), timeout)
-
-    def start(self) -> RunningBot:
-        self.thread.start()
-        self._run(self._start())
-        return self
-
-    def stop(self) -> None:
-        try:
-            self._run(self._stop())
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(10)
