@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import Chunk, chunk_document, embedding_text
-from .config import Config, LexicalConfig
-from .dense import DenseIndex
+from .config import Config, IndexConfig, LexicalConfig
+from .dense import DenseIndex, needs_refit
 from .embedder import PASSAGE, Embedder
 from .errors import IndexDamaged
 from .generations import CHECKSUMS, BuildLock, clean_leftovers, damaged_files, live_generation, publish, stage, write_checksums
@@ -86,6 +86,7 @@ class _Changes:
     retokenize: bool  # BM25 settings changed or files damaged: every chunk is tokenised again
     # Vectors were lost (dense.faiss damaged): (ids, vectors) of every kept chunk, embedded again.
     reembedded: tuple[np.ndarray, np.ndarray] | None = None
+    index: IndexConfig = field(default_factory=IndexConfig)  # the dense index's kind (flat / IVF)
 
 
 def build_index(
@@ -118,7 +119,7 @@ def build_index(
         if health is not None and META_FILE in health.parts:
             live = None  # documents, spans and chunk ids went with it: build anew from the corpus
         old_hashes: dict[str, str] = {}
-        retokenize = False
+        retokenize = refit = False
         if live is not None:
             old = Store(live / META_FILE, readonly=True)
             try:
@@ -126,6 +127,8 @@ def build_index(
                 check_manifest(found, vector_settings(wanted), root)
                 old_hashes = old.hashes()
                 retokenize = found.get(LEXICAL) != wanted[LEXICAL] or LEXICAL_DIR in health.parts
+                # The configured dense kind (flat / IVF) changed: re-made from the stored vectors.
+                refit = needs_refit(live / DENSE_FILE, old.counts()[1], cfg.index)
             finally:
                 old.close()
         reembed = live is not None and DENSE_FILE in health.parts
@@ -134,7 +137,7 @@ def build_index(
         summary.removed = sorted(set(old_hashes) - set(docs))
         summary.changed = sorted(i for i in set(docs) & set(old_hashes) if docs[i].content_hash != old_hashes[i])
         summary.unchanged = len(set(docs) & set(old_hashes)) - len(summary.changed)
-        if live is not None and not (summary.added or summary.removed or summary.changed or retokenize or reembed):
+        if live is not None and not (summary.added or summary.removed or summary.changed or retokenize or reembed or refit):
             if health.record:
                 # Its files all opened and agree: what a reader would accept, now recorded so the
                 # next load checks them cheaply (nothing else is ever written into a live one).
@@ -159,7 +162,7 @@ def build_index(
         reembedded = (np.asarray([i for i, _ in kept], dtype=np.int64), vectors[: len(kept)]) if reembed else None
 
         changes = _Changes(
-            live, summary.removed + summary.changed, new, texts, vectors[len(kept) :], wanted, cfg.lexical, retokenize, reembedded
+            live, summary.removed + summary.changed, new, texts, vectors[len(kept) :], wanted, cfg.lexical, retokenize, reembedded, cfg.index
         )
         tmp = stage(root)
         try:
@@ -258,7 +261,9 @@ def open_index(cfg: Config, embedder: Embedder, *, build_if_missing: bool = True
     if build_if_missing and live_generation(cfg.index.path) is None:
         log.info("no index at %s yet: building it from %s", cfg.index.path, cfg.corpus.path)
         built = index_corpus(cfg, embedder, progress=progress)
-    return load_index(cfg.index.path, manifest_for(cfg, embedder)), built
+    index = load_index(cfg.index.path, manifest_for(cfg, embedder))
+    index.dense.probe_share = cfg.index.ivf_probe_share  # the configured value, not the one saved at build
+    return index, built
 
 
 def open_searcher(cfg: Config, embedder: Embedder, *, build_if_missing: bool = True, progress: bool = False) -> tuple[Searcher, IndexSummary | None]:
@@ -302,6 +307,7 @@ def _write_generation(folder: Path, changes: _Changes, dim: int) -> tuple[int, i
         dense.add(np.asarray(ids, dtype=np.int64), changes.vectors[row : row + len(ids)])
         row += len(ids)
         new_ids += ids
+    dense = dense.fitted(changes.index)  # flat or IVF, as the configuration and the size ask
     documents, chunks = store.counts()
     store.set_manifest(
         {

@@ -2,6 +2,10 @@
 
 An index records the settings that shaped it (model, vector size, chunking, BM25 tokens); opening
 it with other settings is refused rather than quietly mixing, say, vectors of two models.
+
+The dense index's kind (flat or IVF, ``index.dense``) and IVF codes are not recorded: both hold
+the same vectors and ``DenseIndex.load`` reads either, so a change is no mismatch; a build
+re-makes the dense part when the configuration asks for another (``dense.needs_refit``).
 """
 
 from __future__ import annotations

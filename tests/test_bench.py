@@ -215,6 +215,19 @@ def test_figures_of_sections_not_run_are_absent_not_null():
     assert "encoder_chunks_per_s" not in only_latency and "incremental_edit_seconds" not in only_latency
 
 
+def test_ivf_figures_come_from_the_sized_synthetic_sets_only():
+    from retrieval.bench.ivf import IvfResult
+
+    sized = IvfResult("clustered 1,000,000", "fp16", 1_000_000, 384, 200, 1000, 300, 0.9876, 0.9985,
+                      flat_ms=(200.0, 290.0), ivf_ms=(50.0, 80.0), flat_bytes=1_544_000_000, ivf_bytes=794_000_000)
+    real = IvfResult("e5 vinewsqa-dev", "fp16", 1295, 384, 200, 33, 10, 0.875, 0.97)
+    figures = bench.bench_figures(bench.BenchResults(_machine(), ivf=[sized, real]))
+    assert figures["ivf_fp16_recall@1000000"] == 0.988 and figures["ivf_fp16_nprobe@1000000"] == 300
+    assert figures["ivf_fp16_p95_ms@1000000"] == 80.0 and figures["flat_p95_ms@1000000"] == 290.0
+    assert figures["flat_mb@1000000"] == 1544.0 and figures["ivf_fp16_mb@1000000"] == 794.0
+    assert not [k for k in figures if k.endswith("@1295")]
+
+
 def test_baseline_is_fp32_torch_of_the_same_model_and_reused_when_it_is_the_encoder():
     from dataclasses import replace
 

@@ -48,6 +48,7 @@ from .disk import DiskUsage, index_disk_usage
 from .embedders import RandomVectorEmbedder, warm_up
 from .figures import BenchResults, Figures, bench_figures, machine_figures, rounded
 from .incremental import BuildStep, IncrementalResult, bench_incremental
+from .ivf import bench_ivf, ivf_lines
 from .machine import Machine, in_fresh_process, machine_info, peak_rss_mb
 from .report import (
     TARGET_INCREMENTAL_S,
@@ -176,6 +177,11 @@ def run(
         show(latency_lines(measured, timed, cfg.telegram.passages_per_reply, dim))
         show(memory_lines(measured))
         disk += [(f"Báo Mới, {r.latency.chunks:,} chunks", r.disk) for r in measured if r.disk]
+        # Dense index kinds: flat against IVF at 100k and 1M vectors (``ivf``), nothing cached;
+        # real e5 vectors from the eval caches beside the index and the Dân Trí bench index, if built.
+        real = (cfg.index.path.parent / "eval", work / "dantri")
+        results.ivf = bench_ivf(work / "ivf", cfg.index, real=real, stage=stage)
+        show(ivf_lines(results.ivf))
     if disk:
         show(disk_lines(disk))
     return results

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .incremental import IncrementalResult
+from .ivf import IvfResult
 from .machine import Machine
 from .scale import ScaleResult
 from .throughput import ThroughputResult
@@ -28,6 +29,7 @@ class BenchResults:
     throughput: ThroughputResult | None = None
     incremental: IncrementalResult | None = None
     scales: list[ScaleResult] = field(default_factory=list)
+    ivf: list[IvfResult] = field(default_factory=list)
 
 
 def machine_figures(m: Machine) -> Figures:
@@ -102,6 +104,22 @@ def scale_figures(r: ScaleResult) -> Figures:
     return out
 
 
+def ivf_figures(r: IvfResult) -> Figures:
+    """The sized synthetic sets only (``ivf_fp16_recall@1000000``): the uniform worst case and the
+    small real sets are in the report lines, not targets."""
+    if not r.data.startswith("clustered"):
+        return {}
+    at, ivf = f"@{r.vectors}", f"ivf_{r.codes}"
+    return {
+        f"{ivf}_recall{at}": r.recall,  # of flat's top 100, at the configured share of lists
+        f"{ivf}_nprobe{at}": r.nprobe,
+        f"{ivf}_p95_ms{at}": r.ivf_ms[1],
+        f"{ivf}_mb{at}": r.ivf_bytes / 1e6,
+        f"flat_p95_ms{at}": r.flat_ms[1],
+        f"flat_mb{at}": r.flat_bytes / 1e6,
+    }
+
+
 def bench_figures(results: BenchResults) -> Figures:
     """Every figure of ``results`` under its key; sections that did not run add none."""
     out = machine_figures(results.machine)
@@ -111,6 +129,8 @@ def bench_figures(results: BenchResults) -> Figures:
         out.update(incremental_figures(results.incremental))
     for r in results.scales:
         out.update(scale_figures(r))
+    for r in results.ivf:
+        out.update(ivf_figures(r))
     return rounded(out)
 
 
