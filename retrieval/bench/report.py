@@ -13,7 +13,11 @@ from .throughput import ThroughputResult
 
 TARGET_INCREMENTAL_S = 5.0
 TARGET_P95_MS = 50.0
-TARGET_RSS_MB = 1536.0
+TARGET_RSS_MB = 1536.0  # a whole build at TARGET_SCALE chunks
+# Issue 13: a build's peak by scale (a /reload must not take a small server down), and a serving
+# bot's (index + model) at TARGET_SCALE.
+TARGET_BUILD_RSS_MB = {10_000: 800.0, 100_000: TARGET_RSS_MB}
+TARGET_SERVE_RSS_MB = 1300.0
 TARGET_SCALE = 100_000  # the latency and memory targets are stated at this many chunks
 TARGET_SPEEDUP = 2.0  # the default encoder against fp32 PyTorch on the same texts (issue 13)
 
@@ -143,14 +147,15 @@ def memory_lines(results: Sequence[ScaleResult]) -> list[str]:
         "serve: the index alone, then the model loaded for query embedding (what a bot process holds)."
     )
     for r in results:
+        build_target = TARGET_BUILD_RSS_MB.get(r.build.chunks_wanted)
+        if build_target is not None:
+            lines.append(f"   build of {r.build.chunks_wanted:,} chunks: {r.build.peak_rss_mb:,.0f} MB, {verdict(r.build.peak_rss_mb, build_target, 'MB')}")
+    for r in results:
         if r.latency.chunks >= TARGET_SCALE:
             lat = r.latency
             serving = lat.embedding.rss_with_model_mb if lat.embedding else lat.rss_serving_mb
             what = "index + model" if lat.embedding else "index alone"
-            lines.append(
-                f"   at {lat.chunks:,} chunks: serving ({what}) {serving:,.0f} MB, {verdict(serving, TARGET_RSS_MB, 'MB')}; "
-                f"build {r.build.peak_rss_mb:,.0f} MB, {verdict(r.build.peak_rss_mb, TARGET_RSS_MB, 'MB')}"
-            )
+            lines.append(f"   at {lat.chunks:,} chunks: serving ({what}) {serving:,.0f} MB, {verdict(serving, TARGET_SERVE_RSS_MB, 'MB')}")
             break
     for r in results:
         if r.build.cached:
