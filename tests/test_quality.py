@@ -36,7 +36,7 @@ def test_vinewsqa_dev(e5):
     m = evaluate("vinewsqa-dev", e5).metrics
     assert m["hit@1"] >= 0.78 and m["hit@5"] >= 0.88 and m["mrr@10"] >= 0.83
     assert m["quote@1"] >= 0.765 and m["quote@5"] >= 0.86  # the quote shown holds the answer
-    assert m["sentence@1"] >= 0.65  # and its highlight does (int8 default: 0.770, 0.869, 0.655 measured)
+    assert m["sentence@1"] >= 0.65  # and its highlight does (int8 default: 0.768, 0.866, 0.656 measured)
 
 
 def test_vinewsqa_dev_without_diacritics(e5):
