@@ -49,6 +49,10 @@ def handler_for(fake: FakeTelegram) -> type[BaseHTTPRequestHandler]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes; with Nagle's algorithm the body waited for the
+        # client's delayed ACK of the headers (40 ms on Linux), which put ~45 ms of the stand-in's
+        # own into every reply the bench timed (sendChatAction 45 ms after the update was queued).
+        disable_nagle_algorithm = True
 
         def log_message(self, *args):  # keep test output clean
             pass
