@@ -14,7 +14,7 @@ class HashedVocab:
     ~350 MB of a serving process; this holds ~28 MB. Python's ``hash`` is salted per process,
     which is fine: the table is built in the process that looks tokens up. A stranger token
     colliding with a known one is a 1-in-1e13 event per lookup, and would only add one term's
-    score. Building an index still uses a plain dict (see ``LexicalIndex.update``).
+    score. A build numbers new tokens with the same kind of table (``retrieval.build_vocab``).
     """
 
     def __init__(self, words: list[str]):

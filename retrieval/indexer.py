@@ -18,30 +18,44 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
 from .chunking import Chunk, chunk_document, embedding_text
 from .config import Config, IndexConfig, LexicalConfig
 from .dense import DenseIndex, needs_refit
-from .embedder import PASSAGE, Embedder
+from .embedder import Embedder
 from .errors import IndexDamaged
-from .generations import CHECKSUMS, BuildLock, clean_leftovers, damaged_files, live_generation, publish, stage, write_checksums
-from .index import CHECKSUMS_KEY, DENSE_FILE, LEXICAL_DIR, META_FILE, LocalIndex, check_parts, load_index
+from .generations import (
+    CHECKSUMS,
+    BuildLock,
+    clean_leftovers,
+    damaged_files,
+    live_generation,
+    publish,
+    stage,
+    write_checksums,
+)
+from .index import (
+    CHECKSUMS_KEY,
+    DENSE_FILE,
+    LEXICAL_DIR,
+    META_FILE,
+    LocalIndex,
+    check_parts,
+    load_index,
+)
 from .ingest import Document, FileProblem, load_corpus
-from .lexical import LexicalIndex, TokenRowsMissing
-from .manifest import LEXICAL
-from .manifest import check_manifest, manifest_for, vector_settings
+from .lexical import LexicalIndex
+from .lexical_writer import write_lexical
+from .manifest import LEXICAL, check_manifest, manifest_for, vector_settings
 from .search import Searcher
 from .store import Store
+from .vector_writer import Progress, VectorWriter
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
 
 
 @dataclass
@@ -78,14 +92,12 @@ class _Changes:
 
     live: Path | None
     removed: list[str]  # doc ids whose chunks go: deleted and changed documents
-    new: list[tuple[Document, list[Chunk]]]
-    texts: list[str]  # embedding text of every new chunk, in order
-    vectors: np.ndarray  # one row per text
+    new: list[tuple[Document, list[Chunk]]]  # the documents are the caller's; chunks are spans
     manifest: dict
     lexical: LexicalConfig
     retokenize: bool  # BM25 settings changed or files damaged: every chunk is tokenised again
-    # Vectors were lost (dense.faiss damaged): (ids, vectors) of every kept chunk, embedded again.
-    reembedded: tuple[np.ndarray, np.ndarray] | None = None
+    reembed: bool  # vectors were lost (dense.faiss damaged): every kept chunk is embedded again
+    to_embed: int  # chunks embedded: kept ones when re-embedding, and new ones
     index: IndexConfig = field(default_factory=IndexConfig)  # the dense index's kind (flat / IVF)
 
 
@@ -150,23 +162,20 @@ def build_index(
             summary.seconds = time.monotonic() - t0
             return summary
 
-        # The expensive part first, before anything is written: chunk and embed new text.
+        # Chunked first, before anything is written: spans only (a few MB at 1e5 chunks), so
+        # the number of chunks to embed is known before the first is embedded. Texts are made
+        # and embedded batch by batch while the generation is written (``VectorWriter``).
         new = [
             (doc, chunk_document(doc.doc_id, doc.text, embedder.count_tokens, cfg.chunking.max_tokens, cfg.chunking.overlap_tokens))
             for doc in (docs[i] for i in summary.added + summary.changed)
         ]
-        texts = [embedding_text(doc.title, doc.text[c.start : c.end]) for doc, chunks in new for c in chunks]
-        kept = _kept_chunks(live, summary.removed + summary.changed) if reembed else []
-        vectors = _embed(embedder, [text for _, text in kept] + texts, progress, on_embedded)
-        summary.chunks_embedded = len(kept) + len(texts)
-        reembedded = (np.asarray([i for i, _ in kept], dtype=np.int64), vectors[: len(kept)]) if reembed else None
-
-        changes = _Changes(
-            live, summary.removed + summary.changed, new, texts, vectors[len(kept) :], wanted, cfg.lexical, retokenize, reembedded, cfg.index
-        )
+        gone = summary.removed + summary.changed
+        kept = _count_kept(live, gone) if reembed else 0
+        summary.chunks_embedded = kept + sum(len(chunks) for _, chunks in new)
+        changes = _Changes(live, gone, new, wanted, cfg.lexical, retokenize, reembed, summary.chunks_embedded, cfg.index)
         tmp = stage(root)
         try:
-            summary.documents, summary.chunks = _write_generation(tmp, changes, embedder.dim)
+            summary.documents, summary.chunks = _write_generation(tmp, changes, embedder, progress, on_embedded)
             final = publish(tmp)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -231,12 +240,11 @@ def _open_each_part(gen: Path, expect_checksums: bool) -> list[str]:
     return bad
 
 
-def _kept_chunks(live: Path, gone_docs: list[str]) -> list[tuple[int, str]]:
-    """(chunk id, embedding text) of every chunk of the live store a build keeps: what is
-    embedded again when the vectors were lost."""
+def _count_kept(live: Path, gone_docs: list[str]) -> int:
+    """Chunks of the live store a build keeps: what is embedded again when the vectors were lost."""
     store = Store(live / META_FILE, readonly=True)
     try:
-        return [(cid, embedding_text(title, text)) for cid, title, text in store.iter_chunks(skip_docs=gone_docs)]
+        return store.count_chunks(skip_docs=gone_docs)
     finally:
         store.close()
 
@@ -272,41 +280,34 @@ def open_searcher(cfg: Config, embedder: Embedder, *, build_if_missing: bool = T
     return Searcher(index, embedder, cfg.retrieval), built
 
 
-def _embed(embedder: Embedder, texts: list[str], progress: bool, on_embedded: Progress | None) -> np.ndarray:
-    if on_embedded is None:
-        return embedder.embed(texts, PASSAGE, progress=progress)
-    out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    step = max(embedder.batch_size, 1)
-    for i in range(0, len(texts), step):
-        out[i : i + step] = embedder.embed(texts[i : i + step], PASSAGE)
-        on_embedded(min(i + step, len(texts)), len(texts))
-    return out
+def _write_generation(folder: Path, changes: _Changes, embedder: Embedder, progress: bool, on_embedded: Progress | None) -> tuple[int, int]:
+    """Write the changed index into ``folder``; returns its (documents, chunks).
 
-
-def _write_generation(folder: Path, changes: _Changes, dim: int) -> tuple[int, int]:
-    """Write the changed index into ``folder``; returns its (documents, chunks)."""
+    One part at a time, each dropped before the next: SQLite and the vectors while chunks are
+    embedded in batches, then the vectors saved and freed, then BM25 stream by stream from the
+    written store (``write_lexical``). Holding them all at once was the 3 GB peak of a 1e5-chunk
+    build."""
     if changes.live is not None:
         source = Store(changes.live / META_FILE, readonly=True)
         source.backup_to(folder / META_FILE)
         source.close()
-    if changes.live is not None and changes.reembedded is None:
+    if changes.live is not None and not changes.reembed:
         dense = DenseIndex.load(changes.live / DENSE_FILE)
     else:
-        dense = DenseIndex(dim)
-        if changes.reembedded is not None:
-            dense.add(*changes.reembedded)
+        dense = DenseIndex(embedder.dim)
     store = Store(folder / META_FILE)
+    vectors = VectorWriter(embedder, dense, changes.to_embed, progress, on_embedded)
+    if changes.reembed:
+        for chunk_id, title, text in store.iter_chunks(skip_docs=changes.removed):
+            vectors.add([chunk_id], [embedding_text(title, text)])
     removed_ids: list[int] = []
     for doc_id in changes.removed:
-        ids = store.remove_document(doc_id)
-        dense.remove(ids)
-        removed_ids += ids
-    row, new_ids = 0, []
+        removed_ids += store.remove_document(doc_id)
+    dense.remove(removed_ids)  # once: each call scans every stored id
     for doc, chunks in changes.new:
         ids = store.add_document(doc, chunks)
-        dense.add(np.asarray(ids, dtype=np.int64), changes.vectors[row : row + len(ids)])
-        row += len(ids)
-        new_ids += ids
+        vectors.add(ids, [embedding_text(doc.title, doc.text[c.start : c.end]) for c in chunks])
+    vectors.finish()
     dense = dense.fitted(changes.index)  # flat or IVF, as the configuration and the size ask
     documents, chunks = store.counts()
     store.set_manifest(
@@ -319,32 +320,15 @@ def _write_generation(folder: Path, changes: _Changes, dim: int) -> tuple[int, i
         }
     )
     store.commit()
-    lexical = _updated_lexical(changes, store, removed_ids, new_ids)
-    store.close()
-    if len(dense) != chunks or len(lexical) != chunks:
-        raise RuntimeError(f"dense / lexical index have {len(dense)} / {len(lexical)} entries for {chunks} chunks")
+    if len(dense) != chunks:
+        raise RuntimeError(f"dense index has {len(dense)} entries for {chunks} chunks")
     dense.save(folder / DENSE_FILE)
-    lexical.save(folder / LEXICAL_DIR)
+    del dense, vectors
+    try:
+        live_lexical = changes.live / LEXICAL_DIR if changes.live is not None else None
+        rows = write_lexical(folder / LEXICAL_DIR, changes.lexical, store, live_lexical, removed_ids, changes.retokenize)
+    finally:
+        store.close()
+    if rows != chunks:
+        raise RuntimeError(f"lexical index has {rows} entries for {chunks} chunks")
     return documents, chunks
-
-
-def _updated_lexical(changes: _Changes, store: Store, removed_ids: list[int], new_ids: list[int]) -> LexicalIndex:
-    """The live BM25 index with the changes applied: unchanged chunks keep their stored tokens and
-    only new ones are tokenised. Every chunk is tokenised again when BM25 settings changed, or
-    when the live index was saved before tokens were kept."""
-    if changes.live is not None and not changes.retokenize:
-        lexical = LexicalIndex.load(changes.live / LEXICAL_DIR, restoring=False)
-        try:
-            lexical.remove(removed_ids)
-            lexical.add(new_ids, changes.texts)
-            return lexical
-        except TokenRowsMissing:
-            log.info("BM25 index without token rows: tokenising every chunk once")
-    cfg = changes.lexical
-    lexical = LexicalIndex(cfg.bigrams, cfg.k1, cfg.b)
-    if changes.live is None:  # every chunk is new, and its text is at hand
-        lexical.add(new_ids, changes.texts)
-    else:
-        rows = list(store.iter_chunks())
-        lexical.add([r[0] for r in rows], [embedding_text(r[1], r[2]) for r in rows])
-    return lexical

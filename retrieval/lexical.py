@@ -8,7 +8,9 @@ every build, but from each chunk's token ids kept beside it: a build tokenises o
 and recomputes the matrix in a few numpy passes (~2 s at 1e4 chunks). Rebuilding it with bm25s
 from every chunk's text took ~35 s at 1e4 chunks on every build, and its Python lists of token
 strings dominated the 4.5 GB peak of a 1e5-chunk build (measured on a busy 2-core machine).
-The matrix is bit for bit the one bm25s builds (its "lucene" variant); bm25s scores queries.
+The matrix is bit for bit the one bm25s builds (its "lucene" variant; ``retrieval.bm25_matrix``
+builds it in blocks of rows); bm25s scores queries. This class holds both streams at once, as
+searching wants; a build writes the same files one stream at a time (``retrieval.lexical_writer``).
 
 On disk, per stream: the score matrix (``data``/``indices``/``indptr.npy``, column-major),
 ``vocab.txt`` (one token a line, in id order: JSON took seconds to write and read at 1e5
@@ -32,9 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .bm25_matrix import drop_unused, score_matrix
 from .errors import MissingDependency
 from .hashed_vocab import HashedVocab
-from .lexical_files import VOCAB, Damage, check_matrix
+from .lexical_files import VOCAB, Damage, check_matrix, read_rows
 from .query import ACCENTED, FOLDED
 from .restore import vocabulary_forms
 from .text import lexical_tokens
@@ -45,44 +48,13 @@ except ImportError as exc:  # pragma: no cover - declared dependency
     raise MissingDependency("lexical search needs bm25s: pip install bm25s") from exc
 
 STREAMS = (ACCENTED, FOLDED)
-# Postings scored per numpy pass (bounds the float64 temporaries).
-_SLICE = 1 << 20
 
 
 class TokenRowsMissing(Exception):
     """The index was saved without its chunks' token rows, so it cannot be edited: build anew."""
 
 
-def _drop_unused(tokens: np.ndarray, vocab: dict[str, int]) -> tuple[np.ndarray, dict[str, int]]:
-    """Token ids renumbered over the tokens still present: after removals the vocabulary (and
-    what the bot takes as "words the corpus knows") is what a fresh build would have."""
-    used = np.bincount(tokens, minlength=len(vocab)) > 0
-    if used.all():
-        return tokens, vocab
-    new_id = np.cumsum(used) - 1
-    return new_id[tokens].astype(np.int32), {t: int(new_id[i]) for t, i in vocab.items() if used[i]}
-
-
-def _term_counts(tokens: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(chunk row, token id, count) of every distinct token of every row, ordered by token, then
-    row: the column-major order of bm25s's score matrix, so no second sort is needed."""
-    lengths = np.diff(offsets)
-    keys = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-    keys |= tokens.astype(np.int64) << 32
-    keys.sort()
-    first = np.empty(len(keys), dtype=bool)
-    if len(keys):
-        first[0] = True
-        np.not_equal(keys[1:], keys[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
-    del first
-    counts = np.diff(starts, append=len(keys)).astype(np.int32)
-    keys = keys[starts]
-    del starts
-    return (keys & 0xFFFFFFFF).astype(np.int32), (keys >> 32).astype(np.int32), counts
-
-
-def _words(vocab: dict[str, int]) -> list[str]:
+def words_in_order(vocab: dict[str, int]) -> list[str]:
     """A vocabulary's tokens in id (column) order."""
     words = [""] * len(vocab)
     for word, i in vocab.items():
@@ -178,17 +150,7 @@ class LexicalIndex:
         damaged = Damage(self._folder)
         rows, vocabs = {}, {}
         for s in STREAMS:
-            with damaged.reading(f"{s}/tokens.npy"):
-                tokens = np.load(self._folder / s / "tokens.npy")
-            with damaged.reading(f"{s}/offsets.npy"):
-                offsets = np.load(self._folder / s / "offsets.npy")
-            with damaged.reading(f"{s}/{VOCAB}"):
-                text = (self._folder / s / VOCAB).read_text(encoding="utf-8")
-            vocabs[s] = {w: i for i, w in enumerate(text.split("\n"))} if text else {}
-            if len(offsets) != len(self.ids) + 1 or offsets[-1] != len(tokens):
-                raise damaged(f"{s}/offsets.npy", f"{len(offsets)} offsets for {len(self.ids)} chunks")
-            if len(tokens) and int(tokens.max()) >= len(vocabs[s]):
-                raise damaged(f"{s}/tokens.npy", "token ids past the vocabulary")
+            tokens, offsets, vocabs[s] = read_rows(damaged, s, len(self.ids))
             rows[s] = (tokens, offsets)
         self._rows, self._vocabs = rows, vocabs
 
@@ -207,7 +169,7 @@ class LexicalIndex:
         if not self._stale:
             return
         for stream in STREAMS:
-            tokens, vocab = _drop_unused(self._rows[stream][0], self._vocabs[stream])
+            tokens, vocab = drop_unused(self._rows[stream][0], self._vocabs[stream])
             self._rows[stream] = (tokens, self._rows[stream][1])
             self._vocabs[stream] = vocab
             self.models[stream] = self._fit(vocab, *self._rows[stream])
@@ -219,28 +181,7 @@ class LexicalIndex:
         n_docs = len(offsets) - 1
         if n_docs == 0:
             return bm25s.BM25(k1=self.k1, b=self.b)
-        doc, tok, tf = _term_counts(tokens, offsets)
-        df = np.bincount(tok, minlength=len(vocab))
-        # bm25s "lucene": idf in float64 kept as float32, the term part in float64, scores float32
-        # (the same operations, so the same bits as bm25s's builder).
-        idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
-        lengths = np.diff(offsets).astype(np.float64)
-        mean_length = lengths.mean()
-        scores = np.empty(len(doc), dtype=np.float32)
-        # In slices: float64 temporaries over every posting would cost GBs at 1e5 chunks.
-        for a in range(0, len(doc), _SLICE):
-            t = tf[a : a + _SLICE].astype(np.float64)
-            norm = lengths[doc[a : a + _SLICE]]
-            norm *= self.b
-            norm /= mean_length
-            norm += 1 - self.b
-            norm *= self.k1
-            norm += t
-            np.divide(t, norm, out=norm)
-            scores[a : a + _SLICE] = idf[tok[a : a + _SLICE]] * norm
-        indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
-        np.cumsum(df, out=indptr[1:])
-        return self._model(vocab, {"data": scores, "indices": doc, "indptr": indptr}, n_docs)
+        return self._model(vocab, score_matrix(tokens, offsets, len(vocab), self.k1, self.b), n_docs)
 
     # --- searching ------------------------------------------------------------------------------
 
@@ -343,7 +284,7 @@ class LexicalIndex:
             vocab = model.vocab_dict if model is not None and len(self.ids) else {}
             if isinstance(vocab, HashedVocab):
                 raise RuntimeError("syllable forms of a loaded index are made at load (restoring=True)")
-            words = _words(vocab)
+            words = words_in_order(vocab)
             self._forms = vocabulary_forms(words, model.scores["indptr"] if words else np.zeros(1, dtype=np.int64))
         return self._forms
 
@@ -369,7 +310,7 @@ class LexicalIndex:
             sub.mkdir(exist_ok=True)
             for name in ("data", "indices", "indptr"):
                 np.save(sub / f"{name}.npy", model.scores[name])
-            (sub / VOCAB).write_text("\n".join(_words(model.vocab_dict)), encoding="utf-8")
+            (sub / VOCAB).write_text("\n".join(words_in_order(model.vocab_dict)), encoding="utf-8")
             if self._rows is not None:  # else the next build tokenises every chunk again
                 tokens, offsets = self._rows[stream]
                 np.save(sub / "tokens.npy", tokens)

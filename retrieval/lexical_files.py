@@ -47,3 +47,31 @@ def check_matrix(damaged: Damage, stream: str, arrays: dict[str, np.ndarray], n_
         raise damaged(f"{stream}/data.npy", f"{len(data)} scores for {len(indices)} postings")
     if len(indices) and (int(indices.min()) < 0 or int(indices.max()) >= n_docs):
         raise damaged(f"{stream}/indices.npy", f"rows outside 0..{n_docs - 1}")
+
+
+def read_token_rows(damaged: Damage, stream: str, n_chunks: int) -> tuple[np.ndarray, np.ndarray]:
+    """A stream's kept token rows (token ids, row offsets), checked against the chunk count."""
+    folder = damaged.folder / stream
+    with damaged.reading(f"{stream}/tokens.npy"):
+        tokens = np.load(folder / "tokens.npy")
+    with damaged.reading(f"{stream}/offsets.npy"):
+        offsets = np.load(folder / "offsets.npy")
+    if len(offsets) != n_chunks + 1 or offsets[-1] != len(tokens):
+        raise damaged(f"{stream}/offsets.npy", f"{len(offsets)} offsets for {n_chunks} chunks")
+    return tokens, offsets
+
+
+def check_token_ids(damaged: Damage, stream: str, tokens: np.ndarray, n_words: int) -> None:
+    if len(tokens) and int(tokens.max()) >= n_words:
+        raise damaged(f"{stream}/tokens.npy", "token ids past the vocabulary")
+
+
+def read_rows(damaged: Damage, stream: str, n_chunks: int) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """``read_token_rows`` and the stream's vocabulary as a dict an edit can extend."""
+    tokens, offsets = read_token_rows(damaged, stream, n_chunks)
+    with damaged.reading(f"{stream}/{VOCAB}"):
+        text = (damaged.folder / stream / VOCAB).read_text(encoding="utf-8")
+    vocab = {w: i for i, w in enumerate(text.split("\n"))} if text else {}
+    del text
+    check_token_ids(damaged, stream, tokens, len(vocab))
+    return tokens, offsets, vocab

@@ -175,17 +175,24 @@ class Store:
                 rows.update({r[0]: r for r in self.db.execute(q, part)})
         return [StoredChunk(r[0], r[1], r[2], r[3], self.document(r[1])) for i in ids if (r := rows.get(i))]
 
-    def iter_chunks(self, skip_docs: Iterable[str] = ()) -> Iterator[tuple[int, str, str]]:
-        """(chunk_id, title, chunk text) for every chunk, in id order, but those of ``skip_docs``."""
+    def iter_chunks(self, skip_docs: Iterable[str] = (), after: int | None = None) -> Iterator[tuple[int, str, str]]:
+        """(chunk_id, title, chunk text) for every chunk, in id order, but those of ``skip_docs``;
+        with ``after``, only chunks of higher ids (those a build added)."""
         skip = set(skip_docs)
         q = (
             'SELECT c.chunk_id, d.title, substr(d.text, c.start + 1, c."end" - c.start), c.doc_id '
-            "FROM chunks c JOIN documents d USING (doc_id) ORDER BY c.chunk_id"
+            "FROM chunks c JOIN documents d USING (doc_id) WHERE c.chunk_id > ? ORDER BY c.chunk_id"
         )
         with self._reading():
-            for chunk_id, title, text, doc_id in self.db.execute(q):
+            for chunk_id, title, text, doc_id in self.db.execute(q, (-1 if after is None else after,)):
                 if doc_id not in skip:
                     yield chunk_id, title, text
+
+    def count_chunks(self, skip_docs: Iterable[str] = ()) -> int:
+        """Chunks but those of ``skip_docs``."""
+        skip = set(skip_docs)
+        with self._reading():
+            return sum(doc_id not in skip for (doc_id,) in self.db.execute("SELECT doc_id FROM chunks"))
 
     def backup_to(self, path: Path) -> None:
         """A consistent copy of the whole database at ``path``."""
