@@ -130,10 +130,14 @@ def _overrides(pairs: list[str]) -> dict:
 
 def _summary_lines(summary) -> list[str]:
     lines = [
-        f"documents: {len(summary.added)} added, {len(summary.changed)} changed, {len(summary.removed)} removed, "
-        f"{summary.unchanged} unchanged, {len(summary.failed)} failed",
-        f"chunks embedded: {summary.chunks_embedded}; index now holds {summary.documents} documents, "
-        f"{summary.chunks} chunks ({summary.seconds:.1f} s)",
+        (
+            f"documents: {len(summary.added)} added, {len(summary.changed)} changed, {len(summary.removed)} removed, "
+            f"{summary.unchanged} unchanged, {len(summary.failed)} failed"
+        ),
+        (
+            f"chunks embedded: {summary.chunks_embedded}; index now holds {summary.documents} documents, "
+            f"{summary.chunks} chunks ({summary.seconds:.1f} s)"
+        ),
     ]
     if summary.repaired:
         # First: the index was not fine, whatever the document counts say.
@@ -202,8 +206,7 @@ def cmd_eval(cfg: Config, args) -> int:
     if args.misses:
         with open(args.misses, "w", encoding="utf-8") as f:
             for r in results:
-                for m in r.misses:
-                    f.write(json.dumps({"variant": r.name, **m}, ensure_ascii=False) + "\n")
+                f.writelines(json.dumps({"variant": r.name, **m}, ensure_ascii=False) + "\n" for m in r.misses)
     if args.json:
         print(json.dumps({r.name: result_json(r) for r in results}, indent=2))
     else:

