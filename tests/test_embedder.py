@@ -108,3 +108,11 @@ def test_a_cuda_device_is_used_when_present_with_its_batch_size():
         choose_device("cuda", cuda_available=False)
     cfg = EmbeddingConfig(batch_size=16, gpu_batch_size=128)
     assert (batch_size_for(cfg, "cpu"), batch_size_for(cfg, "cuda"), batch_size_for(cfg, "cuda:1")) == (16, 128, 128)
+
+
+def test_an_onnx_model_that_is_no_folder_and_no_hub_name_is_a_clear_error(tmp_path):
+    from retrieval.config import ConfigError
+
+    missing = str(tmp_path / "no-such-model")
+    with pytest.raises(ConfigError, match="neither a model folder nor a model the Hugging Face hub"):
+        load_embedder(EmbeddingConfig(backend="onnx", model=missing), install=True)
