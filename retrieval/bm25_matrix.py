@@ -28,15 +28,21 @@ def drop_unused(tokens: np.ndarray, vocab: dict[str, int]) -> tuple[np.ndarray, 
     """Token ids renumbered over the tokens still present: after removals the vocabulary (and
     what the bot takes as "words the corpus knows") is what a fresh build would have. A
     writable ``tokens`` is renumbered in place."""
-    # A mask, not np.bincount: bincount copies every token id to int64 first (240 MB at 1e5
-    # chunks).
-    used = np.zeros(len(vocab), dtype=bool)
-    used[tokens] = True
-    if used.all():
+    used = used_mask(tokens, len(vocab))
+    if used is None:
         return tokens, vocab
     out = tokens if tokens.flags.writeable else tokens.copy()
     new_id = renumber_in_place(out, used)
     return out, {t: int(new_id[i]) for t, i in vocab.items() if used[i]}
+
+
+def used_mask(tokens: np.ndarray, n_words: int) -> np.ndarray | None:
+    """Which of ``n_words`` ids occur in ``tokens``; None when all of them do."""
+    # A mask, not np.bincount: bincount copies every token id to int64 first (240 MB at 1e5
+    # chunks).
+    used = np.zeros(n_words, dtype=bool)
+    used[tokens] = True
+    return None if used.all() else used
 
 
 def renumber_in_place(tokens: np.ndarray, used: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .bm25_matrix import renumber_in_place, save_score_matrix
+from .bm25_matrix import renumber_in_place, save_score_matrix, used_mask
 from .build_vocab import BuildVocab
 from .chunking import embedding_text
 from .config import LexicalConfig
@@ -149,9 +149,7 @@ def _tokenize(lex: LexicalIndex, texts: list[str], stream: str, vocab: BuildVoca
 def _renumber(tokens: np.ndarray, n_words: int) -> np.ndarray | None:
     """Renumber ``tokens`` in place over the words still used (after removals, the vocabulary
     is what a fresh build would have); the mask of used words, None when all are."""
-    used = np.zeros(n_words, dtype=bool)
-    used[tokens] = True
-    if used.all():
-        return None
-    renumber_in_place(tokens, used)
+    used = used_mask(tokens, n_words)
+    if used is not None:
+        renumber_in_place(tokens, used)
     return used

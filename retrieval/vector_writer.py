@@ -61,10 +61,11 @@ class VectorWriter:
         del self.ids[:n], self.texts[:n]
         vectors = np.empty((n, self.embedder.dim), dtype=np.float32)
         for i in range(0, n, self.step):
-            vectors[i : i + self.step] = self.embedder.embed(texts[i : i + self.step], PASSAGE)
-            self.done += len(texts[i : i + self.step])
+            batch = texts[i : i + self.step]
+            vectors[i : i + len(batch)] = self.embedder.embed(batch, PASSAGE)
+            self.done += len(batch)
             if self.bar is not None:
-                self.bar.update(len(texts[i : i + self.step]))
+                self.bar.update(len(batch))
             if self.on_embedded is not None:
                 self.on_embedded(self.done, self.total)
         self.dense.add(np.asarray(ids, dtype=np.int64), vectors)

@@ -107,12 +107,18 @@ def test_an_empty_index_finds_nothing(data):
     assert found.shape == scores.shape == (0,) and found.dtype == np.int64
 
 
-@pytest.mark.parametrize("cut", [0, 10, -100])
-def test_a_damaged_file_is_index_damaged_without_its_path(index, tmp_path, cut):
+def _damaged(dense: DenseIndex, tmp_path, cut: int):
+    """``dense`` saved, then cut to ``cut`` bytes (from the end when negative) or, for 0, overwritten."""
     path = tmp_path / "dense.faiss"
-    index.save(path)
+    dense.save(path)
     data = path.read_bytes()
     path.write_bytes(data[:cut] if cut else b"\xa5" * len(data))
+    return path
+
+
+@pytest.mark.parametrize("cut", [0, 10, -100])
+def test_a_damaged_file_is_index_damaged_without_its_path(index, tmp_path, cut):
+    path = _damaged(index, tmp_path, cut)
     with pytest.raises(IndexDamaged) as err:
         DenseIndex.load(path)
     assert str(err.value) == "index damaged: dense.faiss; run qabot index --rebuild"
@@ -284,10 +290,7 @@ def test_other_faiss_indexes_are_index_damaged(make, blobs, tmp_path):
 
 @pytest.mark.parametrize("cut", [0, 100, -100])
 def test_a_damaged_ivf_file_is_index_damaged(ivf, tmp_path, cut):
-    path = tmp_path / "dense.faiss"
-    ivf.save(path)
-    data = path.read_bytes()
-    path.write_bytes(data[:cut] if cut else b"\xa5" * len(data))
+    path = _damaged(ivf, tmp_path, cut)
     with pytest.raises(IndexDamaged) as err:
         DenseIndex.load(path)
     assert str(err.value) == "index damaged: dense.faiss; run qabot index --rebuild"
