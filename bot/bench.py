@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from retrieval.bench.figures import rounded
 from retrieval.bench.report import verdict
 from retrieval.bench.scale import percentile_ms
 from retrieval.config import Config
@@ -86,6 +87,7 @@ class BotBenchResult:
     runs: list[BotRun]
     rejected: int  # requests Telegram would have refused, over the whole bench (warm-up included)
     rejections: list[str]  # the first few of them, "method: error"
+    batched: bool = True  # questions waited for others to share an encoder call (not for an int8 encoder)
 
 
 def users_key(users: int) -> str:
@@ -202,6 +204,7 @@ def bench_bot(
         documents=built.documents,
         chunks=built.chunks,
         query_batch_ms=cfg.embedding.query_batch_ms,
+        batched=embedder.batch_gain and cfg.embedding.query_batch_ms > 0,
         runs=runs,
         rejected=len(refused),
         rejections=[f"{c.method}: {c.error}" for c in refused[:5]],
@@ -213,7 +216,7 @@ def bot_lines(r: BotBenchResult) -> list[str]:
         (
             f"6. Bot replies: the real Application and QAService, a fake Bot API server on loopback HTTP in the same "
             f"process; corpus {r.corpus} ({r.documents:,} articles, {r.chunks:,} chunks); model {r.model}; "
-            f"questions within {r.query_batch_ms:g} ms share one encoder call"
+            + (f"questions within {r.query_batch_ms:g} ms share one encoder call" if r.batched else "one question per encoder call (int8)")
         ),
         "   each user waits for its reply before asking again; latency: question queued -> last reply message at the server",
         "   | users | replies | p50 ms | p95 ms | max ms | questions/s | target |",
@@ -241,14 +244,14 @@ def bot_figures(r: BotBenchResult) -> dict[str, float | int]:
         at = users_key(run.users)
         out.update(
             {
-                f"bot_p50_ms{at}": round(run.p50_ms, 3),
-                f"bot_p95_ms{at}": round(run.p95_ms, 3),
-                f"bot_max_ms{at}": round(run.max_ms, 3),
-                f"bot_mean_ms{at}": round(run.mean_ms, 3),
-                f"bot_questions_per_s{at}": round(run.questions_per_s, 3),
+                f"bot_p50_ms{at}": run.p50_ms,
+                f"bot_p95_ms{at}": run.p95_ms,
+                f"bot_max_ms{at}": run.max_ms,
+                f"bot_mean_ms{at}": run.mean_ms,
+                f"bot_questions_per_s{at}": run.questions_per_s,
                 f"bot_replies{at}": run.replies,
                 f"bot_unanswered{at}": run.asked - run.replies,
                 f"bot_rejected_requests{at}": run.rejected,
             }
         )
-    return out
+    return rounded(out)
