@@ -12,9 +12,9 @@ question queued by then and embeds them in one call; the others just wait for th
 Passages (indexing, a reload while serving) go straight through: they come batched already.
 
 An encoder that gains nothing from batches (``Embedder.batch_gain`` false: the int8 ONNX one
-embeds each text alone so its vector never depends on its neighbours) still takes questions one
-call at a time through the leader, without the wait: questions queue while the encoder is busy
-instead of running side by side and fighting over the same cores.
+embeds each text alone so its vector never depends on its neighbours) takes questions without
+the wait, as many at once as it has single-threaded calls to run side by side
+(``Embedder.parallel_calls``, one a core); the rest queue rather than fight over the same cores.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ class QueryBatcher(Embedder):
     def __init__(self, inner: Embedder, window: float = 0.003, max_batch: int = 64):
         self.inner, self.name, self.dim, self.batch_size = inner, inner.name, inner.dim, inner.batch_size
         self.window, self.max_batch = window, max_batch
-        self.wait = window if inner.batch_gain else 0.0
+        # An encoder that does not gain from batches is only kept to its useful concurrency.
+        self._slots = None if inner.batch_gain else threading.BoundedSemaphore(max(1, inner.parallel_calls))
         self._lock = threading.Lock()  # guards the queue and the leader flag
         self._encoder = threading.Lock()  # one encoder call at a time
         self._queue: list[_Request] = []
@@ -58,6 +59,11 @@ class QueryBatcher(Embedder):
             # Not behind the encoder lock: a reload's passage batches (a second each) must not
             # hold up questions.
             return self.inner.encode(texts, kind)
+        if self._slots is not None:
+            with self._slots:
+                with self._lock:
+                    self.calls += 1
+                return self.inner.encode(texts, kind)
         request = _Request(list(texts))
         with self._lock:
             self._queue.append(request)
@@ -73,8 +79,7 @@ class QueryBatcher(Embedder):
 
     def _lead(self) -> None:
         """Collect the questions that arrive within the window, then embed them together."""
-        if self.wait:
-            time.sleep(self.wait)
+        time.sleep(self.window)
         with self._encoder:
             with self._lock:
                 batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]

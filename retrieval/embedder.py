@@ -7,8 +7,10 @@ Every embedder returns L2-normalised float32 rows, so inner product is cosine si
 from __future__ import annotations
 
 import logging
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 
@@ -31,6 +33,9 @@ class Embedder(ABC):
     # Whether one call with several texts is cheaper than one call each: the serving side waits to
     # gather concurrent questions (``retrieval.batching``) only for an embedder that gains.
     batch_gain: bool = True
+    # How many ``encode`` calls may run at once to good effect (each on its own core): the
+    # serving side lets that many questions into an encoder that gains nothing from batches.
+    parallel_calls: int = 1
 
     @abstractmethod
     def encode(self, texts: Sequence[str], kind: str) -> np.ndarray:
@@ -188,8 +193,24 @@ class OnnxEmbedder(Embedder):
                 raise MissingDependency("exporting the model for the onnx backend needs: pip install onnx") from exc
             log.warning("model export: writing the %s ONNX model under %s (once, ~40 s)", variant, folder)
         path = export_model(folder, variant)
+        self.device = choose_device(cfg.device, "CUDAExecutionProvider" in ort.get_available_providers())
+        # int8 activations are quantised with one scale over the whole input, so a text embedded
+        # among others came out differently from alone (cosine 0.995-0.997 to itself: as far as
+        # int8 is from fp32) and an answer would depend on who else asked at that moment. On the
+        # CPU, one text a call costs about the same (no padding; measured 5.1 vs 4.5 ms a query,
+        # passages within noise), and a text's vector then depends on the text alone.
+        self.per_text = variant != "fp32" and self.device == "cpu"
+        self.batch_gain = not self.per_text
         opts = ort.SessionOptions()
-        if cfg.threads:
+        if self.per_text:
+            # One text is too small to share among cores: a query cost 8.6 ms of CPU (6.2 ms wall)
+            # on two intra-op threads, 5.3 ms on one. So each call runs on the calling thread, and
+            # texts (or questions) run side by side, one a core: measured here 2.9 ms wall a query
+            # for two at once, and 34.7 vs 28.7 passages/s.
+            opts.intra_op_num_threads = 1
+            opts.inter_op_num_threads = 1
+            self.parallel_calls = cfg.threads or os.cpu_count() or 1
+        elif cfg.threads:
             opts.intra_op_num_threads = cfg.threads
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # onnxruntime's worker threads spin on the CPU after each run by default, taking it from
@@ -197,7 +218,6 @@ class OnnxEmbedder(Embedder):
         # here, under other load: bot, 20 users, half the CPU time (14 vs 27 s for 600 questions)
         # at the same latency; indexing 2x the chunks/s (48 vs 105 ms of CPU a chunk).
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.device = choose_device(cfg.device, "CUDAExecutionProvider" in ort.get_available_providers())
         providers: list = ["CPUExecutionProvider"]
         if self.device != "cpu":
             # onnxruntime-gpu runs what it can on the GPU and the rest (some int8 ops) on the CPU.
@@ -226,18 +246,15 @@ class OnnxEmbedder(Embedder):
         self.name = f"{name}+onnx-{variant}-v{EXPORT_VERSION}"
         self.dim = int(self.session.get_outputs()[0].shape[-1])
         self.batch_size = batch_size_for(cfg, self.device)
-        # int8 activations are quantised with one scale over the whole input, so a text embedded
-        # among others came out differently from alone (cosine 0.995-0.997 to itself: as far as
-        # int8 is from fp32) and an answer would depend on who else asked at that moment. On the
-        # CPU, one text a call costs about the same (no padding; measured 5.1 vs 4.5 ms a query,
-        # passages within noise), and a text's vector then depends on the text alone.
-        self.per_text = variant != "fp32" and self.device == "cpu"
-        self.batch_gain = not self.per_text
+        # Its threads start on first use; onnxruntime releases the GIL while it runs.
+        self._pool = ThreadPoolExecutor(self.parallel_calls, thread_name_prefix="qabot-encode") if self.parallel_calls > 1 else None
 
     def encode(self, texts: Sequence[str], kind: str) -> np.ndarray:
-        if self.per_text and len(texts) > 1:
+        if not self.per_text or len(texts) <= 1:
+            return self._encode(texts, kind)
+        if self._pool is None:
             return np.vstack([self._encode([t], kind) for t in texts])
-        return self._encode(texts, kind)
+        return np.vstack(list(self._pool.map(lambda t: self._encode([t], kind), texts)))
 
     def _encode(self, texts: Sequence[str], kind: str) -> np.ndarray:
         ids, mask = self._tokens([self.prompts[kind] + t for t in texts])

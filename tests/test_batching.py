@@ -103,3 +103,33 @@ def test_an_encoder_without_batch_gain_is_not_kept_waiting_and_answers_exactly(e
     for question, vectors in zip(QUESTIONS, got):
         np.testing.assert_array_equal(vectors[0], e5.encode([question], QUERY)[0])
     assert e5.encode(QUESTIONS[:3], QUERY)[1].tolist() == e5.encode([QUESTIONS[1]], QUERY)[0].tolist()
+
+
+def test_an_encoder_without_batch_gain_runs_only_as_many_questions_at_once_as_it_has_cores(e5):
+    class Watched(Embedder):
+        """The int8 model, counting the calls inside it at once."""
+
+        name, dim, batch_gain, parallel_calls = e5.name, e5.dim, False, 2
+
+        def __init__(self):
+            self.inside, self.most, self.lock = 0, 0, threading.Lock()
+
+        def encode(self, texts, kind):
+            with self.lock:
+                self.inside += 1
+                self.most = max(self.most, self.inside)
+            try:
+                return e5.encode(texts, kind)
+            finally:
+                with self.lock:
+                    self.inside -= 1
+
+        def count_tokens(self, texts):
+            return e5.count_tokens(texts)
+
+    watched = Watched()
+    got, errors = ask_together(QueryBatcher(watched, window=0.05), QUESTIONS)
+    assert errors == [None] * len(QUESTIONS)
+    assert watched.most <= 2  # eight asked at once; the others queued
+    for question, vectors in zip(QUESTIONS, got):
+        np.testing.assert_array_equal(vectors[0], e5.encode([question], QUERY)[0])
