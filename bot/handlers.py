@@ -28,6 +28,11 @@ from .state import BotState, bot_state
 log = logging.getLogger(__name__)
 
 TYPING_EVERY = 4.5  # seconds; Telegram shows "typing" for about 5 s
+# A reply quicker than this needs no "typing…" (Telegram advises the action only for replies
+# that take noticeable time), and skipping it saves a request a question: under 20 users at once
+# the event loop spent ~1.5 ms on each, and a fast search cancelled it mid-request, which drops
+# its connection.
+TYPING_AFTER = 0.5
 # What people write to the bot when they are not asking anything: thanks, greetings, assent, the
 # bot addressed by name (folded syllables).
 CHATTER_WORDS = frozenset(
@@ -38,21 +43,31 @@ CHATTER_WORDS = frozenset(
 
 @contextlib.asynccontextmanager
 async def typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int):
-    """Show "typing…" in the chat for as long as the block runs."""
+    """Show "typing…" in the chat while the block runs, once it has taken ``TYPING_AFTER``."""
+    loop = asyncio.get_running_loop()
+    sending: asyncio.Task | None = None
 
-    async def keep_typing():
-        while True:
-            try:
-                await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
-            except TelegramError as exc:
-                log.debug("chat action failed: %s", exc)
-            await asyncio.sleep(TYPING_EVERY)
+    def send() -> None:
+        nonlocal sending, timer
+        sending = asyncio.create_task(_chat_action(context, chat_id))
+        timer = loop.call_later(TYPING_EVERY, send)
 
-    task = asyncio.create_task(keep_typing())
+    timer = loop.call_later(TYPING_AFTER, send)
     try:
         yield
     finally:
-        task.cancel()
+        timer.cancel()
+        if sending is not None and not sending.done():
+            # Let it arrive before the reply: a "typing" after the answer would show for 5 s
+            # more, and cancelling a request drops its connection.
+            await sending
+
+
+async def _chat_action(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    try:
+        await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+    except TelegramError as exc:
+        log.debug("chat action failed: %s", exc)
 
 
 async def send_page(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply_to: Message | None, page: Page, messages: list[str]) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import bot.admin as admin_module
+from bot import handlers
 from bot.fake_bot_api import BOT_USER, FakeTelegram
 
 from .bot_env import build_corpus, running_bot
@@ -141,9 +142,21 @@ def test_private_question_is_answered_with_the_quote_and_title(env):
     first = reply[0].html
     assert "<blockquote" in first and f"<b>{DATELINE}" in first
     assert [b[0] for b in reply[-1].buttons()] == ["Thêm kết quả", "👍", "👎"]
-    actions = fake.calls_of("sendChatAction", seq)
-    assert actions and actions[0].params["action"] == "typing" and int(actions[0].params["chat_id"]) == 200
     assert fake.rejected(seq) == []
+
+
+def test_typing_shows_only_when_the_answer_takes_a_while(env, monkeypatch):
+    fake = env.fake
+    monkeypatch.setattr(handlers, "TYPING_AFTER", 60.0)  # longer than any search here
+    seq, _ = ask(fake, 202, WHERE)
+    assert fake.calls_of("sendChatAction", seq) == []
+    monkeypatch.setattr(handlers, "TYPING_AFTER", 0.0)  # every search "takes a while"
+    seq, reply = ask(fake, 202, WHERE)
+    actions = fake.calls_of("sendChatAction", seq)
+    assert [(a.params["action"], int(a.params["chat_id"])) for a in actions] == [("typing", 202)]
+    # It reaches Telegram before the answer (one arriving after would show "typing" for 5 s).
+    first = next(c for c in fake.calls_of("sendMessage", seq) if c.result["message_id"] == reply[0].message_id)
+    assert actions[0].seq < first.seq and actions[0].ok
 
 
 def test_article_with_url_is_linked_and_url_escaped(env):
