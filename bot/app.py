@@ -28,6 +28,7 @@ from .pages import FEEDBACK_PATTERN, MORE_PATTERN, NEW_PATTERN, RELOAD_PATTERN, 
 from .ratelimit import RateLimiter, RetryingLimiter
 from .service import QAService
 from .state import KEY, BotState, ChatMemory
+from .telegram_http import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,10 @@ def build_application(cfg: Config, service: QAService, token: str, feedback: Fee
                 allow_sending_without_reply=True,
             )
         )
+        .request(AiohttpRequest())
+        # One connection: the updater polls one request at a time; a long poll waits up to its
+        # timeout for the answer, so it gets the read timeout PTB adds the poll's wait to.
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .rate_limiter(RetryingLimiter())
         # One slow search must not hold up everyone else's updates.
         .concurrent_updates(True)

@@ -1,0 +1,97 @@
+"""The bot's aiohttp client for the Bot API, against the fake server and real sockets: parameters
+and uploads arrive as Telegram reads them, and every failure is the error PTB expects."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+
+import pytest
+from telegram import Bot
+from telegram.error import BadRequest, NetworkError, TimedOut
+
+from bot.fake_bot_api import TOKEN, FakeTelegram
+from bot.telegram_http import AiohttpRequest
+
+
+@pytest.fixture
+def fake():
+    fake = FakeTelegram().start()
+    yield fake
+    fake.stop()
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_parameters_and_a_reply_go_through_as_ptb_sends_them(fake):
+    async def go():
+        async with Bot(TOKEN, base_url=fake.base_url, request=AiohttpRequest()) as bot:
+            me = await bot.get_me()
+            fake.chats[300] = {"id": 300, "type": "private", "first_name": "Lan"}
+            sent = await bot.send_message(300, "Hội nghị <b>báo cáo viên</b> &amp; “trích dẫn”", parse_mode="HTML")
+            return me, sent
+
+    me, sent = run(go())
+    assert me.is_bot and sent.text == "Hội nghị báo cáo viên & “trích dẫn”"
+    call = fake.calls_of("sendMessage")[-1]
+    assert call.ok and call.params["text"] == "Hội nghị <b>báo cáo viên</b> &amp; “trích dẫn”"
+
+
+def test_an_upload_arrives_as_multipart_bytes_intact(fake):
+    data = "Bài báo: Hà Nội đón 1,2 triệu lượt khách.\n".encode() + bytes(range(256))
+    fake.inject("sendDocument", 400, "Bad Request: the fake keeps no documents")
+
+    async def go():
+        async with Bot(TOKEN, base_url=fake.base_url, request=AiohttpRequest()) as bot:
+            await bot.send_document(300, data, filename="bài-báo.txt", caption="Tệp đính kèm")
+
+    with pytest.raises(BadRequest, match="keeps no documents"):
+        run(go())
+    params = fake.calls_of("sendDocument")[-1].params
+    assert params["document"] == data and params["caption"] == "Tệp đính kèm"
+
+
+def test_a_server_that_never_answers_is_a_timeout():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        held = []
+        threading.Thread(target=lambda: held.append(listener.accept()), daemon=True).start()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/bot{TOKEN}/getMe"
+
+        async def go():
+            request = AiohttpRequest(read_timeout=0.3)
+            await request.initialize()
+            try:
+                await request.post(url)
+            finally:
+                await request.shutdown()
+
+        with pytest.raises(TimedOut):
+            run(go())
+
+
+def test_no_server_is_a_network_error_and_a_shut_down_client_starts_again():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+
+    async def go():
+        request = AiohttpRequest()
+        with pytest.raises(RuntimeError, match="not initialized"):
+            await request.do_request(f"http://127.0.0.1:{port}/x", "POST")
+        await request.initialize()
+        await request.shutdown()
+        await request.initialize()
+        try:
+            with pytest.raises(NetworkError) as caught:
+                await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")
+            return caught.value
+        finally:
+            await request.shutdown()
+
+    error = run(go())
+    assert not isinstance(error, TimedOut) and "aiohttp" in error.message
