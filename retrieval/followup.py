@@ -67,7 +67,7 @@ def topic_weight(searcher: Searcher, answer: Answer) -> float:
     the highest idf this corpus gives (a word no chunk has), so the same threshold holds for a
     corpus of ten chunks and of a million (a word no chunk has weighs 1)."""
     rarest = math.log(1 + (len(searcher.index) + 0.5) / 0.5)
-    return float(sum(searcher.index.idf(t, FOLDED) for t in answer.query.topic)) / rarest
+    return float(sum(searcher.index.idfs(answer.query.topic, FOLDED))) / rarest
 
 
 def margin(answer: Answer) -> float:

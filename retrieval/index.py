@@ -87,6 +87,10 @@ class Index(ABC):
     def idf(self, token: str, stream: str) -> float:
         """How rare a token is in the corpus (BM25's idf)."""
 
+    def idfs(self, tokens: Sequence[str], stream: str) -> list[float]:
+        """``idf`` of each token; a backend that can look them up together overrides this."""
+        return [self.idf(t, stream) for t in tokens]
+
     @abstractmethod
     def knows(self, token: str, stream: str) -> bool:
         """Whether any chunk has this token."""
@@ -135,6 +139,9 @@ class LocalIndex(Index):
 
     def idf(self, token, stream):
         return self.lexical.idf(token, stream)
+
+    def idfs(self, tokens, stream):
+        return self.lexical.idfs(tokens, stream)
 
     def knows(self, token, stream):
         return self.lexical.knows(token, stream)

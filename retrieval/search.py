@@ -193,52 +193,62 @@ class Searcher:
         query = parse_query(question, self.bigrams, restore)
         return replace(query, folded_ids=tuple(found)) if query.restored else query
 
-    def _idf(self, token: str) -> float:
-        return self.index.idf(token, FOLDED)
+    def topic_idf(self, topic: tuple[str, ...]) -> dict[str, float]:
+        """Corpus idf (folded stream) of each topic word, looked up together: what weighs the
+        words in ``coverage`` and ``sentence_scores``, made once a search."""
+        return dict(zip(topic, self.index.idfs(topic, FOLDED)))
 
-    def coverage(self, topic: tuple[str, ...], text: str) -> float:
+    def coverage(self, topic: tuple[str, ...], text: str, idf: dict[str, float] | None = None) -> float:
         """Share of the question's topic (idf-weighted) that appears in ``text``."""
         if not topic:
             return 0.0
+        idf = self.topic_idf(topic) if idf is None else idf
         present = {fold(t) for t in syllables(text)}
-        weights = [self._idf(t) for t in topic]
+        weights = [idf[t] for t in topic]
         hit = sum(w for t, w in zip(topic, weights) if t in present)
         return hit / sum(weights) if sum(weights) else 0.0
 
-    def sentence_scores(self, topic: tuple[str, ...], sentences: list[list[str]], context: list[list[str]]) -> list[float]:
+    def sentence_scores(
+        self, topic: tuple[str, ...], sentences: list[list[str]], context: list[list[str]], idf: dict[str, float] | None = None
+    ) -> list[float]:
         """How well each sentence (folded syllables) answers: the topic words it holds, each
         weighted by its corpus idf and by how few sentences of ``context`` (the article) hold
         it, plus a little for each adjacent pair of the question's syllables."""
         wanted = set(topic)
         q_pairs = set(pairwise(topic))
         local = local_weights(wanted, context)
+        idf = self.topic_idf(topic) if idf is None else idf
         return [
-            sum(self._idf(t) * local[t] for t in wanted.intersection(toks))
-            + PAIR_WEIGHT * sum(1 for p in pairwise(toks) if p in q_pairs)
+            sum(idf[t] * local[t] for t in wanted.intersection(toks)) + PAIR_WEIGHT * sum(1 for p in pairwise(toks) if p in q_pairs)
             for toks in sentences
         ]
 
-    def best_sentence(self, topic: tuple[str, ...], quote: str, article: str | None = None) -> tuple[int, int]:
+    def best_sentence(
+        self, topic: tuple[str, ...], quote: str, article: str | None = None, idf: dict[str, float] | None = None
+    ) -> tuple[int, int]:
         """The sentence of ``quote`` sharing the most topic words with the question, each word
         weighted by its corpus idf and by how few sentences of ``article`` (the text the quote
         comes from; the quote itself when not given) hold it."""
         sentences = folded_sentences(quote) or [((0, len(quote)), [])]
         context = sentences if article is None else folded_sentences(article)
-        scores = self.sentence_scores(topic, [toks for _, toks in sentences], [toks for _, toks in context])
+        scores = self.sentence_scores(topic, [toks for _, toks in sentences], [toks for _, toks in context], idf)
         best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
         return sentences[best][0]
 
-    def passage(self, topic: tuple[str, ...], chunk: StoredChunk) -> tuple[tuple[int, int] | None, tuple[int, int]]:
+    def passage(
+        self, topic: tuple[str, ...], chunk: StoredChunk, idf: dict[str, float] | None = None
+    ) -> tuple[tuple[int, int] | None, tuple[int, int]]:
         """What to show for ``chunk``: the quote as article offsets (None: the chunk itself) and
         the answering sentence as offsets into that quote. The answering sentence is the chunk's
         best (``sentence_scores``), joined by the next one when that holds topic words too; the
         quote is the chunk grown around them (``quote_window``)."""
         text, cfg = chunk.doc.text, self.cfg
+        idf = self.topic_idf(topic) if idf is None else idf
         sentences = folded_sentences(text)
         inside = [i for i, ((a, b), _) in enumerate(sentences) if chunk.start <= a and b <= chunk.end]
         if not inside:  # a piece of one sentence too long for a chunk: sentences of the piece
-            return None, self.best_sentence(topic, chunk.text, text)
-        scores = self.sentence_scores(topic, [toks for _, toks in sentences], [toks for _, toks in sentences])
+            return None, self.best_sentence(topic, chunk.text, text, idf)
+        scores = self.sentence_scores(topic, [toks for _, toks in sentences], [toks for _, toks in sentences], idf)
         h = max(inside, key=lambda i: (scores[i], -i))
         (ha, hb), nxt = sentences[h][0], h + 1
         # Half of the wrong highlights had the answer in the next sentence: the question restates
@@ -296,12 +306,13 @@ class Searcher:
         ids, fused, qvec = self._candidates(query)
         order = np.argsort(-fused, kind="stable")
         chosen = self._group([int(ids[i]) for i in order], [float(fused[i]) for i in order], top_k + offset)
+        idf = self.topic_idf(query.topic)
         for rank, (chunk, score) in enumerate(chosen[offset:], start=offset + 1):
-            span, highlight = self.passage(query.topic, chunk)
+            span, highlight = self.passage(query.topic, chunk, idf)
             answer.hits.append(Hit(rank, round(score, 4), chunk, highlight, span))
         if chosen:
             best = chosen[0][0]
-            answer.coverage = self.coverage(query.topic, embedding_text(best.doc.title, best.text))
+            answer.coverage = self.coverage(query.topic, embedding_text(best.doc.title, best.text), idf)
             answer.confidence, threshold = answer.coverage, self.cfg.min_coverage
             # Only for questions with diacritics, typed or restored: the model's similarity to
             # unmarked text is not calibrated (measured: it barely separates on- from off-topic

@@ -50,8 +50,8 @@ class StandIn:
         self.index = self
         self.asked: list[str] = []
 
-    def idf(self, token, stream):
-        return self.idf_of.get(token, 1.0)
+    def idfs(self, tokens, stream):
+        return [self.idf_of.get(t, 1.0) for t in tokens]
 
     def __len__(self):  # chunks: the rarest word's idf is ln(1 + 20.5 / 0.5) = 3.74
         return 20
