@@ -88,6 +88,7 @@ class BotBenchResult:
     rejected: int  # requests Telegram would have refused, over the whole bench (warm-up included)
     rejections: list[str]  # the first few of them, "method: error"
     batched: bool = True  # questions waited for others to share an encoder call (not for an int8 encoder)
+    side_by_side: int = 1  # questions embedded at once when not batched (one a core for int8)
 
 
 def users_key(users: int) -> str:
@@ -205,6 +206,7 @@ def bench_bot(
         chunks=built.chunks,
         query_batch_ms=cfg.embedding.query_batch_ms,
         batched=embedder.batch_gain and cfg.embedding.query_batch_ms > 0,
+        side_by_side=embedder.parallel_calls,
         runs=runs,
         rejected=len(refused),
         rejections=[f"{c.method}: {c.error}" for c in refused[:5]],
@@ -216,7 +218,7 @@ def bot_lines(r: BotBenchResult) -> list[str]:
         (
             f"6. Bot replies: the real Application and QAService, a fake Bot API server on loopback HTTP in the same "
             f"process; corpus {r.corpus} ({r.documents:,} articles, {r.chunks:,} chunks); model {r.model}; "
-            + (f"questions within {r.query_batch_ms:g} ms share one encoder call" if r.batched else "one question per encoder call (int8)")
+            + (f"questions within {r.query_batch_ms:g} ms share one encoder call" if r.batched else f"each question embedded alone, {r.side_by_side} side by side")
         ),
         "   each user waits for its reply before asking again; latency: question queued -> last reply message at the server",
         "   | users | replies | p50 ms | p95 ms | max ms | questions/s | target |",
