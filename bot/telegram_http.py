@@ -4,39 +4,35 @@ PTB's own ``HTTPXRequest`` costs the event loop ~0.9 ms of CPU a request here, a
 connections it keeps: before each request httpx's pool asks every idle connection whether the
 server closed it (a ``getpeername`` and a ``poll`` each). Under 20 people asking at once that was
 half of the event loop's time, and the event loop is the one thread every question passes through.
-aiohttp does the same requests for ~0.3 ms, the stand-in server's share included
-(``scripts``-free measurement: 1,000 ``getMe`` posts to ``bot.fake_bot_api``, one and eight at
-a time). The behaviour PTB relies on is kept: the same form-encoded parameters and multipart
-uploads, ``TimedOut`` for timeouts, ``NetworkError`` for every other failure to talk to the server; the status and body go back to PTB, which turns error
-answers into its exceptions as it does for httpx.
+aiohttp does the same requests for ~0.3 ms, the stand-in server's share included (1,000 ``getMe``
+posts to ``bot.fake_bot_api``, one and eight at a time). What PTB relies on is kept: the same
+form-encoded parameters and multipart uploads, ``TimedOut`` for timeouts, ``NetworkError`` for
+every other failure to reach the server; status and body go back to PTB, which turns error answers
+into its exceptions as it does for httpx.
 """
 
 from __future__ import annotations
 
-import logging
-
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
-
-log = logging.getLogger(__name__)
 
 # HTTPXRequest's defaults, so timeouts mean what PTB's documentation says.
 CONNECT_TIMEOUT = READ_TIMEOUT = 5.0
 POOL_TIMEOUT = 1.0
-MEDIA_WRITE_TIMEOUT = 20.0
+# PTB's "use the default" marker, whose class lives in a private module.
+_DEFAULT = type(BaseRequest.DEFAULT_NONE)
 
 
 class AiohttpRequest(BaseRequest):
     """Requests to the Bot API through one ``aiohttp.ClientSession`` made in ``initialize``.
 
-    aiohttp has no write timeout: a request's body (a few KB of parameters; uploads would be
-    media) is bounded by the connect and read timeouts instead. ``connection_pool_size`` caps the
-    connections open at once, as in ``HTTPXRequest``.
+    aiohttp has no write timeout, so ``write_timeout`` is not applied (this bot sends a few KB of
+    parameters, no media). ``connection_pool_size`` caps the connections open at once, as in
+    ``HTTPXRequest``.
     """
 
-    __slots__ = ("_session", "_pool_size", "_connect", "_read", "_pool")
+    __slots__ = ("_connect", "_pool", "_pool_size", "_read", "_session")
 
     def __init__(
         self,
@@ -75,9 +71,9 @@ class AiohttpRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
-        read = self._read if isinstance(read_timeout, DefaultValue) else read_timeout
-        connect = self._connect if isinstance(connect_timeout, DefaultValue) else connect_timeout
-        pool = self._pool if isinstance(pool_timeout, DefaultValue) else pool_timeout
+        read = self._read if isinstance(read_timeout, _DEFAULT) else read_timeout
+        connect = self._connect if isinstance(connect_timeout, _DEFAULT) else connect_timeout
+        pool = self._pool if isinstance(pool_timeout, _DEFAULT) else pool_timeout
         # aiohttp's ``connect`` is the wait for a free connection and the connecting together.
         timeout = aiohttp.ClientTimeout(
             connect=None if connect is None or pool is None else connect + pool, sock_connect=connect, sock_read=read
