@@ -7,24 +7,42 @@ who may do what in ``bot.access``; the words in ``bot.render``.
 from __future__ import annotations
 
 import logging
-import secrets
 from pathlib import Path
 from urllib.parse import urlparse
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, Defaults, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
 
 from retrieval.config import Config, ConfigError
 from retrieval.embedder import load_embedder
 
 from . import admin, handlers, render
 from .access import RefusalCooldown, access_mode, access_warnings
-from .credentials import TOKEN_ENV, protect_logs, token_from_env
+from .credentials import (
+    TOKEN_ENV,
+    protect_logs,
+    token_from_env,
+    webhook_secret_from_env,
+)
 from .feedback import FeedbackStore
 from .limits import alert
-from .pages import FEEDBACK_PATTERN, MORE_PATTERN, NEW_PATTERN, RELOAD_PATTERN, PageCache
+from .pages import (
+    FEEDBACK_PATTERN,
+    MORE_PATTERN,
+    NEW_PATTERN,
+    RELOAD_PATTERN,
+    PageCache,
+)
 from .ratelimit import RateLimiter, RetryingLimiter
 from .service import QAService
 from .state import KEY, BotState, ChatMemory
@@ -136,11 +154,12 @@ def build_application(cfg: Config, service: QAService, token: str, feedback: Fee
 def run(cfg: Config, token: str | None = None) -> None:
     """``qabot serve``: load the index, then long-poll (or take webhooks) until SIGINT/SIGTERM."""
     token = token or token_from_env()
-    protect_logs(token)
+    tg = cfg.telegram
+    secret = webhook_secret_from_env() if tg.webhook_url else None
+    protect_logs(token, *([secret] if secret else []))
     service = QAService(cfg, load_embedder(cfg.embedding, install=True))
     service.open()
     app = build_application(cfg, service, token)
-    tg = cfg.telegram
     try:
         if tg.webhook_url:
             app.run_webhook(
@@ -149,7 +168,7 @@ def run(cfg: Config, token: str | None = None) -> None:
                 url_path=urlparse(tg.webhook_url).path.lstrip("/"),
                 webhook_url=tg.webhook_url,
                 # Telegram echoes it in a header: requests without it are not from Telegram.
-                secret_token=secrets.token_urlsafe(32),
+                secret_token=secret,
                 allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
             )
         else:

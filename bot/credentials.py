@@ -1,4 +1,5 @@
-"""The bot token: read from the environment only, and kept out of every log line."""
+"""The bot token and the webhook secret: read from the environment only, kept out of every log
+line."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import io
 import logging
 import os
 import re
+import secrets
 import sys
 from collections.abc import Callable
 from typing import TextIO
@@ -13,6 +15,9 @@ from typing import TextIO
 from retrieval.config import ConfigError
 
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+# Telegram sends it with every webhook request; replicas behind one URL must share it.
+WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts
 REDACTED = "<TOKEN>"
 
 
@@ -30,22 +35,38 @@ def token_from_env() -> str:
     return token
 
 
-def redactor(token: str) -> Callable[[str], str]:
+def webhook_secret_from_env() -> str:
+    """The secret Telegram is to send with each webhook request: ``TELEGRAM_WEBHOOK_SECRET``, the
+    same for every replica behind one URL (each setting its own, the last would lock the others
+    out), or, unset, a random one for this process alone."""
+    secret = os.environ.get(WEBHOOK_SECRET_ENV, "").strip()
+    if not secret:
+        return secrets.token_urlsafe(32)
+    if not _WEBHOOK_SECRET.fullmatch(secret):
+        raise ConfigError(f"{WEBHOOK_SECRET_ENV} must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+    return secret
+
+
+def redactor(token: str, *others: str) -> Callable[[str], str]:
     """A function that blanks the token out of a text, however it was echoed back: any letter
     case (an error page may lowercase the URL), with its ":" percent-encoded, or its secret part
-    alone (the part after the bot id; the id itself is public)."""
+    alone (the part after the bot id; the id itself is public); and each of ``others`` (the
+    webhook secret) as written, in any case."""
     bot_id, colon, secret = token.partition(":")
     secret = secret if colon and secret else token
-    pattern = re.compile(rf"(?:{re.escape(bot_id)}(?::|%3a))?{re.escape(secret)}" if colon else re.escape(token), re.IGNORECASE)
+    parts = [rf"(?:{re.escape(bot_id)}(?::|%3a))?{re.escape(secret)}" if colon else re.escape(token)]
+    parts += [re.escape(o) for o in others if o]
+    pattern = re.compile("|".join(parts), re.IGNORECASE)
     return lambda text: pattern.sub(REDACTED, text)
 
 
 class RedactToken(logging.Filter):
-    """The token is part of every Bot API URL; make sure no log line ever carries it."""
+    """The token is part of every Bot API URL; make sure no log line ever carries it (nor the
+    webhook secret, which PTB logs among setWebhook's parameters when debugging)."""
 
-    def __init__(self, token: str):
+    def __init__(self, token: str, *others: str):
         super().__init__()
-        self.redact = redactor(token)
+        self.redact = redactor(token, *others)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -90,19 +111,19 @@ class RedactingStream(io.TextIOBase):
         return getattr(self.stream, "encoding", "utf-8")
 
 
-def protect_logs(token: str) -> None:
-    """Keep ``token`` out of everything this process writes: every log handler gets a redacting
-    filter, and stdout/stderr (where uncaught tracebacks go) are wrapped. httpx's URL logging is
-    quieted too."""
-    # httpx logs every request URL (token included) at INFO.
+def protect_logs(token: str, *others: str) -> None:
+    """Keep ``token`` (and ``others``) out of everything this process writes: every log handler
+    gets a redacting filter, and stdout/stderr (where uncaught tracebacks go) are wrapped. httpx's
+    URL logging is quieted too."""
+    # httpx (still used to download uploaded files) logs every request URL, token included, at INFO.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    redact = redactor(token)
+    redact = redactor(token, *others)
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if not isinstance(stream, RedactingStream):
             setattr(sys, name, RedactingStream(stream, redact))
     for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactToken(token))
+        handler.addFilter(RedactToken(token, *others))
         # basicConfig's handler holds the original stream: logs passed the filter already, but a
         # handler's own error report (handleError) writes to the stream directly.
         if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.stdout.stream, sys.stderr.stream):

@@ -1,7 +1,17 @@
 import io
 import logging
 
-from bot.credentials import REDACTED, RedactingStream, RedactToken, redactor
+import pytest
+
+from bot.credentials import (
+    REDACTED,
+    WEBHOOK_SECRET_ENV,
+    RedactingStream,
+    RedactToken,
+    redactor,
+    webhook_secret_from_env,
+)
+from retrieval.config import ConfigError
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -41,3 +51,21 @@ def test_a_redacting_stream_passes_everything_else_on():
     assert stream.write(f"Traceback: bot{TOKEN}\n") == len(f"Traceback: bot{TOKEN}\n")
     stream.write("Tiếng Việt có dấu vẫn nguyên.\n")
     assert out.getvalue() == f"Traceback: bot{REDACTED}\nTiếng Việt có dấu vẫn nguyên.\n"
+
+
+def test_the_webhook_secret_is_redacted_beside_the_token():
+    secret = "bi-mat_chung-cua-cac-ban-sao"
+    redact = redactor(TOKEN, secret)
+    line = f"setWebhook {{'url': 'https://bot.example.vn/hook', 'secret_token': '{secret.upper()}'}} /bot{TOKEN}/"
+    assert redact(line) == f"setWebhook {{'url': 'https://bot.example.vn/hook', 'secret_token': '{REDACTED}'}} /bot{REDACTED}/"
+
+
+def test_replicas_share_the_webhook_secret_from_the_environment_and_a_bad_one_is_refused(monkeypatch):
+    monkeypatch.setenv(WEBHOOK_SECRET_ENV, "  bi-mat_chung-2026  ")
+    assert webhook_secret_from_env() == webhook_secret_from_env() == "bi-mat_chung-2026"
+    monkeypatch.setenv(WEBHOOK_SECRET_ENV, "bí mật có dấu")
+    with pytest.raises(ConfigError, match=WEBHOOK_SECRET_ENV):
+        webhook_secret_from_env()
+    monkeypatch.delenv(WEBHOOK_SECRET_ENV)
+    one, other = webhook_secret_from_env(), webhook_secret_from_env()  # one process alone: random
+    assert one != other and len(one) >= 32

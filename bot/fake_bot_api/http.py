@@ -1,6 +1,7 @@
 """The fake server's HTTP side: the Bot API wire format python-telegram-bot speaks (POST
 ``/bot<TOKEN>/<method>`` with an urlencoded form, or multipart/form-data when uploading;
-JSON-valued fields arrive as JSON strings), and files served from ``/file/bot<TOKEN>/``."""
+JSON-valued fields arrive as JSON strings), files served from ``/file/bot<TOKEN>/``, and updates
+posted to a webhook."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import email.policy
 import json
 import re
 import sys
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote
@@ -33,6 +36,22 @@ def _parse_form(content_type: str, body: bytes) -> dict:
     if content_type.startswith("application/json"):
         return json.loads(body or b"{}")
     return {k: v[-1] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
+
+
+def post_update(url: str, secret: str | None, update: dict) -> int:
+    """POST one update to a webhook as Telegram does (a JSON body, ``secret`` in the
+    ``X-Telegram-Bot-Api-Secret-Token`` header); the HTTP status it answered, 0 for none."""
+    headers = {"Content-Type": "application/json"}
+    if secret:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    request = urllib.request.Request(url, json.dumps(update).encode(), headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return 0
 
 
 class QuietServer(ThreadingHTTPServer):

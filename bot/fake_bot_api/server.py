@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from .html import MESSAGE_LIMIT, EntityError, parse_html, utf16_len
-from .http import QuietServer, handler_for
+from .http import QuietServer, handler_for, post_update
 
 TOKEN = "123456789:TEST-fake-token_for-qabot"
 BOT_USER = {
@@ -83,6 +83,9 @@ class FakeTelegram:
         self.closed = False
         self._queued: dict[int, int] = {}
         self.last_update_id = 0  # the newest update queued for the bot
+        # setWebhook's url and secret_token: updates are then posted there, not polled
+        self.webhook: dict | None = None
+        self.deliveries: list[int] = []  # HTTP status of each update posted to the webhook
         self.confirmed_update_id = 0  # the newest update the bot has confirmed having taken
 
         self.server = QuietServer(("127.0.0.1", 0), handler_for(self))
@@ -148,7 +151,12 @@ class FakeTelegram:
     def api_getMe(self, params):
         return BOT_USER
 
+    def api_setWebhook(self, params):
+        self.webhook = {"url": params["url"], "secret_token": params.get("secret_token")}
+        return True
+
     def api_deleteWebhook(self, params):
+        self.webhook = None
         return True
 
     def api_setMyCommands(self, params):
@@ -156,6 +164,8 @@ class FakeTelegram:
         return True
 
     def api_getUpdates(self, params):
+        if self.webhook is not None:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         deadline = time.monotonic() + min(float(params.get("timeout") or 0), 5.0)
@@ -283,9 +293,23 @@ class FakeTelegram:
     def _push(self, update: dict) -> dict:
         with self.lock:
             update["update_id"] = self.last_update_id = next(self._update_ids)
-            self.updates.append(update)
+            hook = self.webhook
+            if hook is None:
+                self.updates.append(update)
             self.lock.notify_all()
+        if hook is not None:
+            self.deliveries.append(self._deliver(hook, update))
         return update
+
+    def _deliver(self, hook: dict, update: dict, attempts: int = 100) -> int:
+        """POST ``update`` to the webhook as Telegram does (the secret in a header), again while
+        nothing answers: Telegram retries, and PTB registers its URL before it starts listening."""
+        for _ in range(attempts):
+            status = post_update(hook["url"], hook["secret_token"], update)
+            if status and status < 500:
+                return status
+            time.sleep(0.1)
+        return status
 
     def updates_message_id(self, seq: int) -> int | None:
         """The message id of the user message queued at ``seq``."""
