@@ -13,36 +13,17 @@ from urllib.parse import urlparse
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, TelegramError
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    Defaults,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, Defaults, MessageHandler, filters
 
 from retrieval.config import Config, ConfigError
 from retrieval.embedder import load_embedder
 
 from . import admin, handlers, render
 from .access import RefusalCooldown, access_mode, access_warnings
-from .credentials import (
-    TOKEN_ENV,
-    protect_logs,
-    token_from_env,
-    webhook_secret_from_env,
-)
+from .credentials import TOKEN_ENV, protect_logs, token_from_env, webhook_secret_from_env
 from .feedback import FeedbackStore
 from .limits import alert
-from .pages import (
-    FEEDBACK_PATTERN,
-    MORE_PATTERN,
-    NEW_PATTERN,
-    RELOAD_PATTERN,
-    PageCache,
-)
+from .pages import FEEDBACK_PATTERN, MORE_PATTERN, NEW_PATTERN, RELOAD_PATTERN, PageCache
 from .ratelimit import RateLimiter, RetryingLimiter
 from .service import QAService
 from .state import KEY, BotState, ChatMemory

@@ -3,14 +3,7 @@ import logging
 
 import pytest
 
-from bot.credentials import (
-    REDACTED,
-    WEBHOOK_SECRET_ENV,
-    RedactingStream,
-    RedactToken,
-    redactor,
-    webhook_secret_from_env,
-)
+from bot.credentials import REDACTED, WEBHOOK_SECRET_ENV, RedactingStream, RedactToken, redactor, webhook_secret_from_env
 from retrieval.config import ConfigError
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"

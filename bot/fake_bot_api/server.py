@@ -83,10 +83,10 @@ class FakeTelegram:
         self.closed = False
         self._queued: dict[int, int] = {}
         self.last_update_id = 0  # the newest update queued for the bot
+        self.confirmed_update_id = 0  # the newest update the bot has confirmed having taken
         # setWebhook's url and secret_token: updates are then posted there, not polled
         self.webhook: dict | None = None
         self.deliveries: list[int] = []  # HTTP status of each update posted to the webhook
-        self.confirmed_update_id = 0  # the newest update the bot has confirmed having taken
 
         self.server = QuietServer(("127.0.0.1", 0), handler_for(self))
         self.server.daemon_threads = True
