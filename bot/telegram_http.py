@@ -8,12 +8,18 @@ aiohttp does the same requests for ~0.3 ms, the stand-in server's share included
 posts to ``bot.fake_bot_api``, one and eight at a time). What PTB relies on is kept: the same
 form-encoded parameters and multipart uploads, ``TimedOut`` for timeouts, ``NetworkError`` for
 every other failure to reach the server; status and body go back to PTB, which turns error answers
-into its exceptions as it does for httpx.
+into its exceptions as it does for httpx. So are httpx's defaults a deployment may rely on: proxies
+from the environment (``HTTPS_PROXY``, ``NO_PROXY``) and certificate authorities from ``SSL_CERT_FILE``
+/ ``SSL_CERT_DIR`` or else certifi's bundle (a slim container may have no system CA store).
 """
 
 from __future__ import annotations
 
+import os
+import ssl
+
 import aiohttp
+import certifi
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -51,8 +57,8 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0)
-            self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": self.USER_AGENT})
+            connector = aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0, ssl=_ssl_context())
+            self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": self.USER_AGENT}, trust_env=True)
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -85,6 +91,15 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut(f"aiohttp.{type(exc).__name__}: {exc}" if str(exc) else None) from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+
+
+def _ssl_context() -> ssl.SSLContext:
+    """The certificate authorities httpx would trust: the environment's, else certifi's."""
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:

@@ -4,8 +4,10 @@ and uploads arrive as Telegram reads them, and every failure is the error PTB ex
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from telegram import Bot
@@ -95,3 +97,39 @@ def test_no_server_is_a_network_error_and_a_shut_down_client_starts_again():
 
     error = run(go())
     assert not isinstance(error, TimedOut) and "aiohttp" in error.message
+
+
+def test_a_proxy_from_the_environment_is_used_as_httpx_used_it(monkeypatch):
+    # A forward proxy as an office network has one: it gets the absolute URL and answers for it.
+    seen = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen.append(self.path)
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = json.dumps({"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "Trợ lý", "username": "qabot_proxy_bot"}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+
+    async def go():
+        async with Bot(TOKEN, base_url="http://api.telegram.invalid/bot", request=AiohttpRequest()) as bot:
+            return bot.username
+
+    try:
+        assert run(go()) == "qabot_proxy_bot"  # api.telegram.invalid does not resolve: it went through the proxy
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert seen == [f"http://api.telegram.invalid/bot{TOKEN}/getMe"]
