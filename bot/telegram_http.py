@@ -85,7 +85,9 @@ class AiohttpRequest(BaseRequest):
             connect=None if connect is None or pool is None else connect + pool, sock_connect=connect, sock_read=read
         )
         try:
-            async with self._session.request(method, url, data=_body(request_data), timeout=timeout) as response:
+            # No redirects, as httpx: a redirected request would carry the token to another address.
+            request = self._session.request(method, url, data=_body(request_data), timeout=timeout, allow_redirects=False)
+            async with request as response:
                 return response.status, await response.read()
         except TimeoutError as exc:  # aiohttp's timeouts are TimeoutErrors too
             raise TimedOut(f"aiohttp.{type(exc).__name__}: {exc}" if str(exc) else None) from exc

@@ -99,16 +99,18 @@ def test_no_server_is_a_network_error_and_a_shut_down_client_starts_again():
     assert not isinstance(error, TimedOut) and "aiohttp" in error.message
 
 
-def test_a_proxy_from_the_environment_is_used_as_httpx_used_it(monkeypatch):
-    # A forward proxy as an office network has one: it gets the absolute URL and answers for it.
-    seen = []
+def serve(seen: list[str], status: int = 200, location: str | None = None) -> ThreadingHTTPServer:
+    """A plain HTTP server in a thread: records each POST's request path, answers ``status``
+    (with ``location``) and, for 200, a getMe result."""
 
-    class Proxy(BaseHTTPRequestHandler):
+    class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             seen.append(self.path)
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             body = json.dumps({"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "Trợ lý", "username": "qabot_proxy_bot"}}).encode()
-            self.send_response(200)
+            self.send_response(status)
+            if location:
+                self.send_header("Location", location)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -117,8 +119,34 @@ def test_a_proxy_from_the_environment_is_used_as_httpx_used_it(monkeypatch):
         def log_message(self, *args):
             pass
 
-    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_a_redirect_is_not_followed_so_the_token_goes_nowhere_else():
+    elsewhere, redirecting = [], []
+    other = serve(elsewhere)
+    first = serve(redirecting, 307, f"http://127.0.0.1:{other.server_address[1]}/bot{TOKEN}/getMe")
+
+    async def go():
+        async with Bot(TOKEN, base_url=f"http://127.0.0.1:{first.server_address[1]}/bot", request=AiohttpRequest()) as bot:
+            return bot.username
+
+    try:
+        with pytest.raises(NetworkError):
+            run(go())
+    finally:
+        for server in (first, other):
+            server.shutdown()
+            server.server_close()
+    assert redirecting and elsewhere == []
+
+
+def test_a_proxy_from_the_environment_is_used_as_httpx_used_it(monkeypatch):
+    # A forward proxy as an office network has one: it gets the absolute URL and answers for it.
+    seen = []
+    proxy = serve(seen)
     for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
