@@ -125,12 +125,14 @@ def search_in_context(
     if previous is None or not cfg.enabled:
         return ContextAnswer(searcher.search(question, top_k, offset))
     depth = max(cfg.depth, top_k + offset)
-    alone = searcher.search(question, depth)
+    # Unquoted: only the page's hits get their quotes chosen (``_page``), not all ``depth`` (30
+    # articles read sentence by sentence were most of a follow-up's time on a real corpus).
+    alone = searcher.search(question, depth, quotes=False)
     if not alone.query.text or not alone.hits or not needs_context(searcher, alone, cfg):
-        return ContextAnswer(_page(alone, alone.hits, top_k, offset))
+        return ContextAnswer(_page(searcher, alone, alone.hits, top_k, offset))
     joined = alone
     if cfg.joined_weight > 0:
-        joined = searcher.search(f"{previous.question} {question}", depth)
+        joined = searcher.search(f"{previous.question} {question}", depth, quotes=False)
     own = {h.doc_id: h for h in alone.hits}
     # The less the question says of its own, the more the articles just shown count.
     boost = cfg.shown_boost + cfg.generic_boost * max(0.0, cfg.min_topic_weight - topic_weight(searcher, alone))
@@ -142,11 +144,12 @@ def search_in_context(
         boost,
     )
     hits = [replace(own[doc_id], score=round(score, 4)) for doc_id, score in ranking]
-    page = _page(_answered_in_context(searcher, alone, joined, hits), hits, top_k, offset)
     plain = [h.doc_id for h in alone.hits[offset : offset + top_k]]
-    changed = [h.doc_id for h in page.hits] != plain
+    changed = [h.doc_id for h in hits[offset : offset + top_k]] != plain
     log.debug("follow-up of %r: %s", previous.question, "re-ranked" if changed else "unchanged")
-    return ContextAnswer(page if changed else _page(alone, alone.hits, top_k, offset), previous if changed else None)
+    if not changed:
+        return ContextAnswer(_page(searcher, alone, alone.hits, top_k, offset))
+    return ContextAnswer(_page(searcher, _answered_in_context(searcher, alone, joined, hits), hits, top_k, offset), previous)
 
 
 def _answered_in_context(searcher: Searcher, alone: Answer, joined: Answer, hits: list[Hit]) -> Answer:
@@ -160,7 +163,10 @@ def _answered_in_context(searcher: Searcher, alone: Answer, joined: Answer, hits
     return replace(alone, answered=answered, coverage=coverage)
 
 
-def _page(answer: Answer, hits: list[Hit], top_k: int, offset: int) -> Answer:
-    """``answer`` holding ``hits[offset:offset + top_k]``, ranked from ``offset + 1``."""
-    page = [replace(h, rank=r) for r, h in enumerate(hits[offset : offset + top_k], start=offset + 1)]
+def _page(searcher: Searcher, answer: Answer, hits: list[Hit], top_k: int, offset: int) -> Answer:
+    """``answer`` holding ``hits[offset:offset + top_k]``, ranked from ``offset + 1``, each with
+    its quote chosen for this question."""
+    topic = answer.query.topic
+    idf = searcher.topic_idf(topic)
+    page = [searcher.quoted(replace(h, rank=r), topic, idf) for r, h in enumerate(hits[offset : offset + top_k], start=offset + 1)]
     return replace(answer, hits=page)

@@ -296,8 +296,15 @@ class Searcher:
         fused = fuse(cfg.fusion, lex_c, dense_c, cfg.lexical_weight, dense_weight if use_dense else 0.0, cfg.rrf_k)
         return ids, fused, qvec
 
-    def search(self, question: str | Query, top_k: int | None = None, offset: int = 0) -> Answer:
-        """The best ``top_k`` passages after the first ``offset``, grouped by article."""
+    def quoted(self, hit: Hit, topic: tuple[str, ...], idf: dict[str, float] | None = None) -> Hit:
+        """``hit`` with its quote and answering sentence chosen (``passage``)."""
+        span, highlight = self.passage(topic, hit.chunk, idf)
+        return replace(hit, span=span, highlight=highlight)
+
+    def search(self, question: str | Query, top_k: int | None = None, offset: int = 0, quotes: bool = True) -> Answer:
+        """The best ``top_k`` passages after the first ``offset``, grouped by article. With
+        ``quotes`` false each hit quotes its whole chunk, for a caller that re-ranks first and
+        quotes only what it shows (``quoted``): choosing a quote reads the whole article."""
         query = question if isinstance(question, Query) else self.parse(question)
         top_k = self.cfg.top_k if top_k is None else top_k
         answer = Answer(query=query, answered=False)
@@ -308,8 +315,8 @@ class Searcher:
         chosen = self._group([int(ids[i]) for i in order], [float(fused[i]) for i in order], top_k + offset)
         idf = self.topic_idf(query.topic)
         for rank, (chunk, score) in enumerate(chosen[offset:], start=offset + 1):
-            span, highlight = self.passage(query.topic, chunk, idf)
-            answer.hits.append(Hit(rank, round(score, 4), chunk, highlight, span))
+            hit = Hit(rank, round(score, 4), chunk, (0, len(chunk.text)))
+            answer.hits.append(self.quoted(hit, query.topic, idf) if quotes else hit)
         if chosen:
             best = chosen[0][0]
             answer.coverage = self.coverage(query.topic, embedding_text(best.doc.title, best.text), idf)

@@ -56,7 +56,13 @@ class StandIn:
     def __len__(self):  # chunks: the rarest word's idf is ln(1 + 20.5 / 0.5) = 3.74
         return 20
 
-    def search(self, question, top_k=None, offset=0):
+    def topic_idf(self, topic):
+        return dict(zip(topic, self.idfs(topic, "folded")))
+
+    def quoted(self, hit, topic, idf=None):  # quotes as written in ``_hit``
+        return hit
+
+    def search(self, question, top_k=None, offset=0, quotes=True):
         self.asked.append(question)
         ranking = self.rankings.get(question, self.rankings["default"])
         hits = [_hit(d, s, r) for r, (d, s) in enumerate(ranking, start=1)][offset : offset + (top_k or 3)]
