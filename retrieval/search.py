@@ -218,9 +218,13 @@ class Searcher:
         q_pairs = set(pairwise(topic))
         local = local_weights(wanted, context)
         idf = self.topic_idf(topic) if idf is None else idf
+        # Summed in the question's word order, not a set's: a set's order follows the process's
+        # hash seed, and float sums in another order broke near-ties differently from run to run.
+        weights = {t: idf[t] * local[t] for t in dict.fromkeys(topic)}
         return [
-            sum(idf[t] * local[t] for t in wanted.intersection(toks)) + PAIR_WEIGHT * sum(1 for p in pairwise(toks) if p in q_pairs)
+            sum(w for t, w in weights.items() if t in held) + PAIR_WEIGHT * sum(1 for p in pairwise(toks) if p in q_pairs)
             for toks in sentences
+            for held in (wanted.intersection(toks),)
         ]
 
     def best_sentence(
