@@ -221,11 +221,12 @@ class Searcher:
         # Summed in the question's word order, not a set's: a set's order follows the process's
         # hash seed, and float sums in another order broke near-ties differently from run to run.
         weights = {t: idf[t] * local[t] for t in dict.fromkeys(topic)}
-        return [
-            sum(w for t, w in weights.items() if t in held) + PAIR_WEIGHT * sum(1 for p in pairwise(toks) if p in q_pairs)
-            for toks in sentences
-            for held in (wanted.intersection(toks),)
-        ]
+        scores = []
+        for toks in sentences:
+            held = wanted.intersection(toks)
+            pairs = sum(1 for p in pairwise(toks) if p in q_pairs)
+            scores.append(sum(w for t, w in weights.items() if t in held) + PAIR_WEIGHT * pairs)
+        return scores
 
     def best_sentence(
         self, topic: tuple[str, ...], quote: str, article: str | None = None, idf: dict[str, float] | None = None
