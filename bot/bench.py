@@ -256,8 +256,8 @@ def _receive(conn: Connection, telegram: multiprocessing.process.BaseProcess):
 def bot_lines(r: BotBenchResult) -> list[str]:
     lines = [
         (
-            f"6. Bot replies: the real Application and QAService, a fake Bot API server on loopback HTTP in the same "
-            f"process; corpus {r.corpus} ({r.documents:,} articles, {r.chunks:,} chunks); model {r.model}; "
+            f"6. Bot replies: the real Application and QAService, a fake Bot API server on loopback HTTP in a process "
+            f"of its own; corpus {r.corpus} ({r.documents:,} articles, {r.chunks:,} chunks); model {r.model}; "
             + (f"questions within {r.query_batch_ms:g} ms share one encoder call" if r.batched else f"each question embedded alone, {r.side_by_side} side by side")
         ),
         "   each user waits for its reply before asking again; latency: question queued -> last reply message at the server",
