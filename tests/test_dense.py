@@ -116,13 +116,16 @@ def _damaged(dense: DenseIndex, tmp_path, cut: int):
     return path
 
 
-@pytest.mark.parametrize("cut", [0, 10, -100])
-def test_a_damaged_file_is_index_damaged_without_its_path(index, tmp_path, cut):
-    path = _damaged(index, tmp_path, cut)
+@pytest.mark.parametrize("kind, cut", [("index", 0), ("index", 10), ("index", -100), ("ivf", 0), ("ivf", 100), ("ivf", -100)])
+def test_a_damaged_file_is_index_damaged_without_its_path(request, tmp_path, kind, cut):
+    # ``index`` is flat; ``ivf`` (defined below) the k-means lists with 8-bit codes.
+    path = _damaged(request.getfixturevalue(kind), tmp_path, cut)
     with pytest.raises(IndexDamaged) as err:
         DenseIndex.load(path)
     assert str(err.value) == "index damaged: dense.faiss; run qabot index --rebuild"
-    assert err.value.path == path and err.value.detail.startswith("RuntimeError")  # FAISS's words, for the log
+    assert err.value.path == path
+    if kind == "index":
+        assert err.value.detail.startswith("RuntimeError")  # FAISS's words, for the log
 
 
 # --- IVF (k-means lists, 8-bit codes) and the choice between it and flat ---------------------
@@ -286,14 +289,6 @@ def test_other_faiss_indexes_are_index_damaged(make, blobs, tmp_path):
     with pytest.raises(IndexDamaged) as err:
         DenseIndex.load(path)
     assert err.value.file == "dense.faiss" and ("holds a" in err.value.detail or "hash table" in err.value.detail)
-
-
-@pytest.mark.parametrize("cut", [0, 100, -100])
-def test_a_damaged_ivf_file_is_index_damaged(ivf, tmp_path, cut):
-    path = _damaged(ivf, tmp_path, cut)
-    with pytest.raises(IndexDamaged) as err:
-        DenseIndex.load(path)
-    assert str(err.value) == "index damaged: dense.faiss; run qabot index --rebuild"
 
 
 def test_needs_refit_reads_the_kind_from_the_file(ivf, index, tmp_path):
