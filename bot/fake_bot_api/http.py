@@ -10,6 +10,7 @@ import email.policy
 import json
 import re
 import sys
+import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,20 +39,28 @@ def _parse_form(content_type: str, body: bytes) -> dict:
     return {k: v[-1] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
 
 
-def post_update(url: str, secret: str | None, update: dict) -> int:
+def post_update(url: str, secret: str | None, update: dict, attempts: int = 100) -> int:
     """POST one update to a webhook as Telegram does (a JSON body, ``secret`` in the
-    ``X-Telegram-Bot-Api-Secret-Token`` header); the HTTP status it answered, 0 for none."""
+    ``X-Telegram-Bot-Api-Secret-Token`` header), again every 0.1 s while nothing answers or the
+    server fails (Telegram retries, and PTB registers its URL before it listens); the HTTP status
+    it answered last, 0 for none."""
     headers = {"Content-Type": "application/json"}
     if secret:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
     request = urllib.request.Request(url, json.dumps(update).encode(), headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError:
-        return 0
+    status = 0
+    for _ in range(attempts):
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except OSError:
+            status = 0
+        if status and status < 500:
+            return status
+        time.sleep(0.1)
+    return status
 
 
 class QuietServer(ThreadingHTTPServer):

@@ -298,18 +298,8 @@ class FakeTelegram:
                 self.updates.append(update)
             self.lock.notify_all()
         if hook is not None:
-            self.deliveries.append(self._deliver(hook, update))
+            self.deliveries.append(post_update(hook["url"], hook["secret_token"], update))
         return update
-
-    def _deliver(self, hook: dict, update: dict, attempts: int = 100) -> int:
-        """POST ``update`` to the webhook as Telegram does (the secret in a header), again while
-        nothing answers: Telegram retries, and PTB registers its URL before it starts listening."""
-        for _ in range(attempts):
-            status = post_update(hook["url"], hook["secret_token"], update)
-            if status and status < 500:
-                return status
-            time.sleep(0.1)
-        return status
 
     def updates_message_id(self, seq: int) -> int | None:
         """The message id of the user message queued at ``seq``."""
