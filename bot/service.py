@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +27,7 @@ from pathlib import PurePath
 
 from retrieval.batching import QueryBatcher
 from retrieval.config import Config
-from retrieval.embedder import Embedder
+from retrieval.embedder import Embedder, usable_cores
 from retrieval.errors import IndexDamaged, IndexProblem
 from retrieval.followup import ContextAnswer, Turn, search_in_context
 from retrieval.index import IndexStats
@@ -44,7 +43,7 @@ log = logging.getLogger(__name__)
 # only take turns at the GIL, and in no order: measured here, 20 users asking at once, p95 207 ms
 # at 105 questions/s with 2 threads, 251 ms with 4, ~340 ms at 86/s with 16; the queue before a
 # pool of two hands out searches first come, first served.
-SEARCH_WORKERS = max(2, os.cpu_count() or 1)
+SEARCH_WORKERS = max(2, usable_cores())
 _LETTERS = re.compile(r"^[a-z]+$")
 # An absolute path in an error message (FAISS and OSError quote them): not for chat messages.
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.:/\\])(?:[A-Za-z]:)?(?:[/\\][^\s'\"/\\:;,()]+)+[/\\]?")

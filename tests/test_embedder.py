@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -8,8 +12,11 @@ from retrieval.embedder import (
     QUERY,
     ModelNotInstalled,
     load_embedder,
+    usable_cores,
 )
 from retrieval.onnx_export import EXPORT_VERSION
+
+from .conftest import REPO
 
 SENTENCES = [
     "Chiều 28/12, tại Hà Nội, Đảng ủy Khối các cơ quan Trung ương tổ chức Hội nghị báo cáo viên.",
@@ -116,3 +123,12 @@ def test_an_onnx_model_that_is_no_folder_and_no_hub_name_is_a_clear_error(tmp_pa
     missing = str(tmp_path / "no-such-model")
     with pytest.raises(ConfigError, match="neither a model folder nor a model the Hugging Face hub"):
         load_embedder(EmbeddingConfig(backend="onnx", model=missing), install=True)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is a Linux call")
+def test_usable_cores_follow_the_cpus_the_process_is_pinned_to():
+    # As a container pinned to one CPU is: encoder calls and search threads follow this, not the host's count.
+    code = "import os; from retrieval.embedder import usable_cores; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); print(usable_cores())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "1"
+    assert usable_cores() == len(os.sched_getaffinity(0))
