@@ -156,6 +156,7 @@ def status_message(s: StatusFacts, tg: TelegramConfig | None = None) -> str:
     lines = ["<b>Tình trạng bot</b>"]
     if s.stats:
         lines.append(f"Bài viết: {s.stats.documents} · Đoạn văn: {s.stats.chunks}")
+        lines.append(f"Chỉ mục: {_backend(s.stats)}")
     else:
         lines.append("Chưa có chỉ mục.")
     lines.append(f"Mô hình nhúng: <code>{esc(shorten(s.model or '?', MODEL_UNITS))}</code>")
@@ -180,6 +181,13 @@ def status_message(s: StatusFacts, tg: TelegramConfig | None = None) -> str:
     if tg is not None:
         lines += access_lines(tg)
     return fit("\n".join(lines))
+
+
+def _backend(stats) -> str:
+    """Where the index is served from (the collection, never the URI: it may hold a password)."""
+    if stats.backend == "milvus":
+        return f"Milvus, collection <code>{esc(shorten(stats.collection or '?', NAME_UNITS))}</code>"
+    return "cục bộ (FAISS + BM25 + SQLite)"
 
 
 def upload_copy_message(original: str | None, copies: dict[str, str]) -> str:

@@ -43,6 +43,24 @@ class IndexConfig:
     # IVF codes: "fp16" (16 bits a dimension, half of flat's bytes) or "sq8" (8 bits, a quarter,
     # but its rounding caps recall@100 at ~0.97 of flat's at 1M e5-like vectors).
     ivf_codes: str = "fp16"
+    # Where the index lives: "local" (the files above) or "milvus" (README "Scaling out"); both
+    # give the same answers: fusion, the answer decision and quotes stay in our code.
+    backend: str = "local"
+    # milvus: a path ending in .db (Milvus Lite, embedded in this process) or an http(s):// URL
+    # (a Milvus server or cluster); null = milvus.db inside ``path``.
+    uri: str | None = None
+    collection: str = "qabot"
+    # Environment variable holding the server's token ("user:password" or an API key), if any:
+    # a secret, so never in this file.
+    token_env: str = "QABOT_MILVUS_TOKEN"
+    # Milvus's dense index: flat (exact, as the local flat one), hnsw or ivf_sq8 (a server's
+    # choice at tens of millions of chunks; approximate).
+    milvus_dense: str = "flat"
+
+    @property
+    def milvus_uri(self) -> str:
+        """``uri``, or the Milvus Lite file inside ``path`` (which the bench and eval move)."""
+        return self.uri or str(self.path / "milvus.db")
 
 
 @dataclass
@@ -237,6 +255,7 @@ def parse_config(data: dict, base: Path, overrides: dict[str, Any] | None = None
         raise ConfigError(f"index.dense must be auto, flat or ivf, got {cfg.index.dense!r}")
     if cfg.index.ivf_codes not in ("sq8", "fp16"):
         raise ConfigError(f"index.ivf_codes must be sq8 or fp16, got {cfg.index.ivf_codes!r}")
+    _check_backend(cfg.index, base)
     if cfg.index.ivf_min_vectors < 1 or not 0 < cfg.index.ivf_probe_share <= 1:
         raise ConfigError("index.ivf_min_vectors must be at least 1 and index.ivf_probe_share in (0, 1]")
     if cfg.embedding.backend in ("sentence-transformers", "onnx"):
@@ -244,6 +263,24 @@ def parse_config(data: dict, base: Path, overrides: dict[str, Any] | None = None
         if model.startswith((".", "/")) or (base / model).exists():
             cfg.embedding.model = str((base / model).resolve())
     return cfg
+
+
+def _check_backend(index: IndexConfig, base: Path) -> None:
+    if index.backend not in ("local", "milvus"):
+        raise ConfigError(f"index.backend must be local or milvus, got {index.backend!r}")
+    if index.milvus_dense not in ("flat", "hnsw", "ivf_sq8"):
+        raise ConfigError(f"index.milvus_dense must be flat, hnsw or ivf_sq8, got {index.milvus_dense!r}")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,200}", index.collection):
+        raise ConfigError(f"index.collection must be letters, digits and _ (not first a digit), got {index.collection!r}")
+    if index.uri is None:
+        return
+    if "://" in index.uri:
+        if not index.uri.startswith(("http://", "https://", "tcp://", "unix://")):
+            raise ConfigError(f"index.uri must be a path ending in .db or an http(s):// URL, got {index.uri!r}")
+    else:
+        if not index.uri.endswith(".db"):
+            raise ConfigError(f"index.uri: a Milvus Lite file must end in .db, got {index.uri!r}")
+        index.uri = str((base / index.uri).resolve())
 
 
 def _check_embedding(emb: EmbeddingConfig) -> None:

@@ -10,8 +10,10 @@ files on this machine (``retrieval.generations``)::
                           model that restores an unmarked question's marks (``retrieval.restore``)
     gen-<n>/files.json    size and SHA-256 of each of those files (``retrieval.generations``)
 
-Another backend (a vector database serving several bots) would implement ``Index`` and leave
-fusion, grouping, the answer decision and the quotes to ``retrieval.search``.
+The Milvus backend (``retrieval.milvus``: several bot processes on one index, archives past one
+machine) implements ``Index`` too and leaves fusion, grouping, the answer decision and the
+quotes to ``retrieval.search``; ``indexer.build_index`` and ``open_index`` pick the backend
+(``index.backend``).
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ class IndexStats:
     last_date: str | None
     model: str | None
     built_at: str | None
+    # Which backend serves it: "local", or "milvus" with the collection (never the URI: it can
+    # carry a user and password, and /status is read in a chat).
+    backend: str = "local"
+    collection: str | None = None
 
 
 class Index(ABC):

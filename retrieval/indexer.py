@@ -43,7 +43,7 @@ from .index import (
     DENSE_FILE,
     LEXICAL_DIR,
     META_FILE,
-    LocalIndex,
+    Index,
     check_parts,
     load_index,
 )
@@ -113,6 +113,10 @@ def build_index(
     """Make the index at ``cfg.index.path`` hold exactly ``documents``, embedding only new and
     changed ones (all of them with ``rebuild``). ``progress`` shows a bar on stderr;
     ``on_embedded`` is told after every batch."""
+    if cfg.index.backend == "milvus":
+        from .milvus import build_in_milvus
+
+        return build_in_milvus(documents, cfg, embedder, rebuild=rebuild, progress=progress, on_embedded=on_embedded)
     t0 = time.monotonic()
     root = cfg.index.path
     docs = {d.doc_id: d for d in documents}
@@ -262,16 +266,34 @@ def index_corpus(
     return summary
 
 
-def open_index(cfg: Config, embedder: Embedder, *, build_if_missing: bool = True, progress: bool = False) -> tuple[LocalIndex, IndexSummary | None]:
-    """The live index checked against ``cfg``; built from the corpus folder first when there is
-    none yet and ``build_if_missing``. Also returns that build's summary (None: no build)."""
+def open_index(cfg: Config, embedder: Embedder, *, build_if_missing: bool = True, progress: bool = False) -> tuple[Index, IndexSummary | None]:
+    """The live index checked against ``cfg`` (``index.backend``); built from the corpus folder
+    first when there is none yet and ``build_if_missing``. Also returns that build's summary
+    (None: no build)."""
     built = None
-    if build_if_missing and live_generation(cfg.index.path) is None:
-        log.info("no index at %s yet: building it from %s", cfg.index.path, cfg.corpus.path)
+    if build_if_missing and not index_built(cfg):
+        log.info("no index at %s yet: building it from %s", _where(cfg), cfg.corpus.path)
         built = index_corpus(cfg, embedder, progress=progress)
+    if cfg.index.backend == "milvus":
+        from .milvus import open_milvus
+
+        return open_milvus(cfg.index, manifest_for(cfg, embedder)), built
     index = load_index(cfg.index.path, manifest_for(cfg, embedder))
     index.dense.probe_share = cfg.index.ivf_probe_share  # the configured value, not the one saved at build
     return index, built
+
+
+def index_built(cfg: Config) -> bool:
+    """Whether the configured backend has a published index."""
+    if cfg.index.backend == "milvus":
+        from .milvus import milvus_built
+
+        return milvus_built(cfg.index)
+    return live_generation(cfg.index.path) is not None
+
+
+def _where(cfg: Config) -> str:
+    return f"{cfg.index.milvus_uri} ({cfg.index.collection})" if cfg.index.backend == "milvus" else str(cfg.index.path)
 
 
 def open_searcher(cfg: Config, embedder: Embedder, *, build_if_missing: bool = True, progress: bool = False) -> tuple[Searcher, IndexSummary | None]:

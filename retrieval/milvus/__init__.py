@@ -1,0 +1,69 @@
+"""The Milvus backend: the same index in Milvus Lite (embedded, a local ``.db`` file) or a Milvus
+server or cluster (an ``http://host:19530`` ``index.uri``), through one client, ``pymilvus``.
+
+``retrieval.milvus.terms`` turns our BM25 into sparse vectors, ``db`` owns the collections and
+the rows' generations, ``writer`` builds, ``reader`` serves (``MilvusIndex``). Imported only when
+``index.backend: milvus``: pymilvus is an optional dependency (``pip install 'qabot[milvus]'``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..config import Config, IndexConfig
+from ..errors import IndexDamaged, IndexMissing
+from ..manifest import check_manifest
+from .db import MilvusDb
+from .reader import MilvusIndex
+from .terms import CorpusStats
+
+
+def connect(index: IndexConfig) -> MilvusDb:
+    """The configured Milvus, with the token from ``index.token_env`` when that is set."""
+    token = os.environ.get(index.token_env) if index.token_env else None
+    if "://" not in index.milvus_uri:
+        Path(index.milvus_uri).parent.mkdir(parents=True, exist_ok=True)  # Milvus Lite wants it
+    return MilvusDb(index.milvus_uri, index.collection, token)
+
+
+def build_in_milvus(documents: Iterable, cfg: Config, embedder, **options):
+    """``indexer.build_index`` for ``index.backend: milvus``."""
+    from .writer import build_milvus
+
+    db = connect(cfg.index)
+    try:
+        return build_milvus(documents, cfg, embedder, db, **options)
+    finally:
+        db.close()
+
+
+def milvus_built(index: IndexConfig) -> bool:
+    """Whether a build was ever published there."""
+    db = connect(index)
+    try:
+        return db.exists() and db.live() is not None
+    finally:
+        db.close()
+
+
+def open_milvus(index: IndexConfig, wanted: dict | None = None) -> MilvusIndex:
+    """The published build, checked against the ``wanted`` manifest if given."""
+    db = connect(index)
+    try:
+        live = db.live() if db.exists() else None
+        if live is None:
+            raise IndexMissing(f"no index in Milvus at {index.milvus_uri} ({index.collection}); build it with: qabot index")
+        gen, manifest = live
+        if wanted is not None:
+            check_manifest(manifest, wanted, index.milvus_uri)
+        text = db.read_stats(gen)
+        try:
+            stats = CorpusStats.loads(text or "")
+        except ValueError as exc:
+            raise IndexDamaged(f"{index.collection}_records stats/{gen}", index.milvus_uri, str(exc)) from None
+    except BaseException:
+        db.close()
+        raise
+    return MilvusIndex(db, gen, manifest, stats)

@@ -1,0 +1,187 @@
+"""``MilvusIndex``: the ``Index`` search reads, served by Milvus.
+
+The engine does the two scans that grow with the archive (dense top-k, sparse top-k per BM25
+stream); everything else search asks is answered here from the generation's ``CorpusStats`` (idf,
+known words, the restoration model) or by fetching the few rows a question needs (exact scores
+of given chunks, their texts). Fusion, grouping, the answer decision and quotes stay in
+``retrieval.search``, so both backends give the same answers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..index import Index, IndexStats
+from ..ingest import Document
+from ..query import ACCENTED, QUESTION_SYLLABLES, RESTORED_PHRASES
+from ..restore import Restorer, vocabulary_forms
+from ..store import StoredChunk
+from .db import WINDOW, MilvusDb, visible
+from .terms import CorpusStats, dot, question_vector
+
+log = logging.getLogger(__name__)
+
+DOC_CACHE = 4096  # documents kept in memory (a version is never changed: a new one gets a new row)
+
+
+class MilvusIndex(Index):
+    """One published generation of an index in Milvus."""
+
+    def __init__(self, db: MilvusDb, generation: int, manifest: dict, stats: CorpusStats):
+        self.db, self.generation, self.manifest, self.stats_ = db, generation, manifest, stats
+        self._filter = visible(generation)
+        self._docs: OrderedDict[int, Document] = OrderedDict()
+        self._lock = threading.Lock()
+        self._restorer: Restorer | None = None
+
+    def __len__(self) -> int:
+        return self.stats_.chunks
+
+    # --- search -----------------------------------------------------------------------------------
+
+    def lexical_search(self, tokens, stream, k, include=None):
+        query = question_vector(tokens, self.stats_, stream)
+        ids = np.zeros(0, dtype=np.int64)
+        scores = np.zeros(0, dtype=np.float32)
+        if query and k > 0 and self.stats_.chunks:
+            found = self.db.client.search(
+                self.db.chunks, data=[query], anns_field=stream, limit=min(k, WINDOW), filter=self._filter,
+                output_fields=["chunk_id"], search_params={"metric_type": "IP"},
+            )[0]
+            pairs = [(int(h["entity"]["chunk_id"]), float(h["distance"])) for h in found if h["distance"] > 0]
+            if pairs:
+                ids, scores = np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=np.float32)
+        if include is None:
+            return ids, scores
+        union = np.union1d(ids, np.asarray(include, dtype=np.int64))
+        have = dict(zip(ids.tolist(), scores.tolist()))
+        missing = [i for i in union.tolist() if i not in have]
+        have.update(zip(missing, self._scores(query, stream, missing).tolist()))
+        return union, np.array([have[i] for i in union.tolist()], dtype=np.float32)
+
+    def lexical_scores(self, tokens, stream, ids):
+        return self._scores(question_vector(tokens, self.stats_, stream), stream, [int(i) for i in ids])
+
+    def _scores(self, query: dict[int, float], stream: str, ids: Sequence[int]) -> np.ndarray:
+        if not query or not len(ids):
+            return np.zeros(len(ids), dtype=np.float32)
+        rows = {int(r["chunk_id"]): r[stream] for r in self.db.chunk_rows(self.generation, list(ids), ["chunk_id", stream])}
+        return np.array([dot(query, _sparse(rows[i])) if i in rows else 0.0 for i in ids], dtype=np.float32)
+
+    def dense_search(self, vector, k):
+        if k <= 0 or not self.stats_.chunks:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        found = self.db.client.search(
+            self.db.chunks, data=[np.asarray(vector, dtype=np.float32).tolist()], anns_field="dense", limit=min(k, WINDOW),
+            filter=self._filter, output_fields=["chunk_id"], search_params={"metric_type": "IP"},
+        )[0]
+        return (
+            np.array([int(h["entity"]["chunk_id"]) for h in found], dtype=np.int64),
+            np.array([float(h["distance"]) for h in found], dtype=np.float32),
+        )
+
+    def dense_scores(self, vector, ids):
+        ids = [int(i) for i in ids]
+        if not ids:
+            return np.zeros(0, dtype=np.float32)
+        rows = {int(r["chunk_id"]): r["dense"] for r in self.db.chunk_rows(self.generation, ids, ["chunk_id", "dense"])}
+        dim = len(vector)
+        vecs = np.array([rows.get(i, [0.0] * dim) for i in ids], dtype=np.float32)
+        return vecs @ np.asarray(vector, dtype=np.float32)
+
+    # --- chunks and documents ---------------------------------------------------------------------
+
+    def chunks(self, ids):
+        ids = [int(i) for i in ids]
+        if not ids:
+            return []
+        rows = {int(r["chunk_id"]): r for r in self.db.chunk_rows(self.generation, ids, ["chunk_id", "doc_row", "start", "end"])}
+        docs = self._documents({int(r["doc_row"]) for r in rows.values()})
+        out = []
+        for i in ids:
+            r = rows.get(i)
+            doc = docs.get(int(r["doc_row"])) if r is not None else None
+            if doc is not None:
+                out.append(StoredChunk(i, doc.doc_id, int(r["start"]), int(r["end"]), doc))
+        return out
+
+    def _documents(self, rows: set[int]) -> dict[int, Document]:
+        with self._lock:
+            out = {r: self._docs[r] for r in rows if r in self._docs}
+        missing = sorted(rows - set(out))
+        if missing:
+            fetched = {r: document_of(d) for r, d in self.db.documents(self.generation, missing).items()}
+            with self._lock:
+                for r, doc in fetched.items():
+                    self._docs[r] = doc
+                    self._docs.move_to_end(r)
+                while len(self._docs) > DOC_CACHE:
+                    self._docs.popitem(last=False)
+            out.update(fetched)
+        return out
+
+    def texts(self):
+        flt = f'kind == "doc" and {self._filter}'
+        parts: dict[int, dict[int, str]] = {}
+        for r in self.db.iterate(self.db.records, flt, ["row", "part", "body"]):
+            parts.setdefault(int(r["row"]), {})[int(r["part"])] = r["body"]
+        for p in parts.values():
+            doc = json.loads("".join(p[i] for i in sorted(p)))
+            yield doc["doc_id"], doc["text"]
+
+    # --- corpus statistics ------------------------------------------------------------------------
+
+    def idf(self, token, stream):
+        return self.stats_.idfs([token], stream)[0]
+
+    def idfs(self, tokens, stream):
+        return self.stats_.idfs(tokens, stream)
+
+    def knows(self, token, stream):
+        return self.stats_.knows(token, stream)
+
+    def freqs(self, tokens: Sequence[str], stream: str) -> np.ndarray:
+        s = self.stats_.streams.get(stream)
+        if s is None:
+            return np.zeros(len(tokens), dtype=np.int64)
+        return np.array([s.df.get(s.ids.get(t, -1), 0) for t in tokens], dtype=np.int64)
+
+    def restorer(self) -> Restorer:
+        if self._restorer is None:
+            s = self.stats_.streams.get(ACCENTED)
+            words = [t for t, i in s.ids.items() if s.df.get(i, 0) > 0] if s is not None else []
+            counts = [s.df[s.ids[t]] for t in words] if words else []
+            indptr = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]) if words else np.zeros(1, dtype=np.int64)
+            forms, total = vocabulary_forms(words, indptr)
+            self._restorer = Restorer(forms, lambda tokens: self.freqs(tokens, ACCENTED), total, RESTORED_PHRASES, QUESTION_SYLLABLES)
+        return self._restorer
+
+    def stats(self) -> IndexStats:
+        first, last = self.stats_.date_range()
+        return IndexStats(
+            self.stats_.documents, self.stats_.chunks, first, last, self.manifest.get("model"), self.manifest.get("built_at"),
+            backend="milvus", collection=self.db.name,
+        )
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def document_of(record: dict) -> Document:
+    return Document(
+        record["doc_id"], record["title"], record["text"], record.get("path", ""),
+        record.get("date"), record.get("source"), record.get("author"), record.get("url"),
+    )
+
+
+def _sparse(value) -> dict[int, float]:
+    """A sparse vector as the client returns it (a dict; some versions give bytes-like rows)."""
+    if isinstance(value, dict):
+        return {int(k): float(v) for k, v in value.items()}
+    return dict(value)

@@ -1,0 +1,263 @@
+"""The index-backend contract, over both backends: local files and Milvus (Milvus Lite here, the
+engine's C++ build in a wheel). Builds, searches and statistics must agree between them, and a
+build must be atomic on both: readers keep their build until the next is whole."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from retrieval.embedder import Embedder
+from retrieval.indexer import build_index, open_index, open_searcher
+from retrieval.ingest import document_from_record
+from retrieval.milvus.db import visible
+from retrieval.query import ACCENTED, FOLDED
+
+from .conftest import articles, make_config
+
+BACKENDS = ["local", "milvus"]
+
+BRIDGE = {
+    "id": "cau-rach-mieu",
+    "title": "Khánh thành cầu Rạch Miễu 2 nối Tiền Giang và Bến Tre",
+    "text": "Sáng 5/3/2024, tại Bến Tre, cầu Rạch Miễu 2 được khánh thành sau ba năm thi công. "
+    "Cây cầu dài 17 km, tổng vốn đầu tư hơn 5.000 tỷ đồng.",
+    "date": "2024-03-05",
+    "source": "TTXVN",
+}
+
+
+def docs(records):
+    return [document_from_record(r, "tin.jsonl", n) for n, r in enumerate(records, 1)]
+
+
+def corpus(n: int = 8):
+    return docs(articles(n) + [BRIDGE])
+
+
+def config(tmp_path, backend: str, **index):
+    # Small chunks: an article is several, so removing one takes several rows with it.
+    chunking = {"max_tokens": 40, "overlap_tokens": 8}
+    return make_config(tmp_path, tmp_path / "corpus", index={"backend": backend, **index}, chunking=chunking)
+
+
+class FailingEmbedder(Embedder):
+    """The stand-in embedder, failing after ``after`` texts: a build dying half-way."""
+
+    def __init__(self, inner: Embedder, after: int):
+        self.inner, self.after = inner, after
+        self.name, self.dim, self.batch_size = inner.name, inner.dim, 1
+
+    def encode(self, texts, kind):
+        self.after -= len(texts)
+        if self.after < 0:
+            raise RuntimeError("the embedder died")
+        return self.inner.encode(texts, kind)
+
+    def count_tokens(self, texts):
+        return self.inner.count_tokens(texts)
+
+
+def top_docs(cfg, embedder, question: str, k: int = 3) -> list[str]:
+    searcher, _ = open_searcher(cfg, embedder, build_if_missing=False)
+    try:
+        return [h.chunk.doc_id for h in searcher.search(question, top_k=k).hits]
+    finally:
+        searcher.index.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_add_remove_readd(tmp_path, backend, stand_in_embedder):
+    cfg = config(tmp_path, backend)
+    first = build_index(corpus(), cfg, stand_in_embedder)
+    assert (first.documents, len(first.added)) == (9, 9) and first.chunks_embedded == first.chunks > 9
+    assert top_docs(cfg, stand_in_embedder, "cầu Rạch Miễu 2 dài bao nhiêu km?")[0] == "tin.jsonl#cau-rach-mieu"
+    index, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
+    bridge_ids = {c.chunk_id for c in index.chunks(range(1, 10_000)) if c.doc_id == "tin.jsonl#cau-rach-mieu"}
+    index.close()
+
+    removed = build_index(corpus()[:-1], cfg, stand_in_embedder)
+    assert (removed.removed, removed.chunks_embedded, removed.documents) == (["tin.jsonl#cau-rach-mieu"], 0, 8)
+    index, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
+    try:
+        assert not index.knows("miễu", ACCENTED) and not index.knows("mieu", FOLDED)
+        assert index.chunks(sorted(bridge_ids)) == []
+        assert "tin.jsonl#cau-rach-mieu" not in {c.doc_id for c in index.chunks(range(1, 10_000))}
+    finally:
+        index.close()
+    assert "tin.jsonl#cau-rach-mieu" not in top_docs(cfg, stand_in_embedder, "cầu Rạch Miễu 2 dài bao nhiêu km?")
+
+    again = build_index(corpus(), cfg, stand_in_embedder)
+    assert again.added == ["tin.jsonl#cau-rach-mieu"] and again.chunks_embedded == len(bridge_ids)
+    index, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
+    try:
+        new_ids = {c.chunk_id for c in index.chunks(range(1, 10_000)) if c.doc_id == "tin.jsonl#cau-rach-mieu"}
+        assert new_ids and not new_ids & bridge_ids  # chunk ids are never reused
+        assert index.stats().documents == 9 and index.stats().last_date == "2024-03-05"
+    finally:
+        index.close()
+    assert top_docs(cfg, stand_in_embedder, "cầu Rạch Miễu 2 dài bao nhiêu km?")[0] == "tin.jsonl#cau-rach-mieu"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_changed_document_reembeds_only_its_chunks(tmp_path, backend, stand_in_embedder):
+    cfg = config(tmp_path, backend)
+    build_index(corpus(), cfg, stand_in_embedder)
+    edited = corpus()
+    edited[-1].text += " Cầu có bốn làn xe và hai làn đường dành cho xe thô sơ."
+    summary = build_index(edited, cfg, stand_in_embedder)
+    assert summary.changed == ["tin.jsonl#cau-rach-mieu"] and summary.unchanged == 8
+    assert 0 < summary.chunks_embedded <= 2
+    index, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
+    try:
+        texts = dict(index.texts())
+        assert texts["tin.jsonl#cau-rach-mieu"].endswith("xe thô sơ.") and len(texts) == 9
+    finally:
+        index.close()
+    assert build_index(edited, cfg, stand_in_embedder).chunks_embedded == 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_scores_of_given_chunks_are_the_searched_ones(tmp_path, backend, stand_in_embedder):
+    cfg = config(tmp_path, backend)
+    build_index(corpus(), cfg, stand_in_embedder)
+    index, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
+    try:
+        tokens = ["cầu", "khánh", "thành", "cầu_rạch", "hà", "nội"]
+        ids, scores = index.lexical_search(tokens, ACCENTED, 5)
+        assert len(ids) == 5 and (scores > 0).all()
+        assert np.allclose(index.lexical_scores(tokens, ACCENTED, ids), scores, rtol=1e-5)
+        extra = np.array([10**9], dtype=np.int64)  # an id no chunk has: scored 0, kept
+        with_extra, with_scores = index.lexical_search(tokens, ACCENTED, 5, include=extra)
+        assert 10**9 in with_extra.tolist() and with_scores[with_extra.tolist().index(10**9)] == 0
+        vec = stand_in_embedder.encode(["cầu Rạch Miễu"], "query")[0]
+        d_ids, d_scores = index.dense_search(vec, 4)
+        assert list(d_scores) == sorted(d_scores, reverse=True)
+        assert np.allclose(index.dense_scores(vec, d_ids), d_scores, atol=1e-5)
+        n = len(index)
+        assert index.idf("chưa-từng-có", ACCENTED) == pytest.approx(np.log(1 + (n + 0.5) / 0.5))
+        assert index.idfs(["cầu", "miễu"], ACCENTED) == [index.idf("cầu", ACCENTED), index.idf("miễu", ACCENTED)]
+        assert index.idf("cầu", ACCENTED) < index.idf("miễu", ACCENTED)  # the bridge is in one article
+    finally:
+        index.close()
+
+
+def test_both_backends_give_the_same_answers(tmp_path, e5):
+    """Same chunks, same fusion: the same passages in the same order, with the same scores."""
+    local, milvus = config(tmp_path / "a", "local"), config(tmp_path / "b", "milvus")
+    for cfg in (local, milvus):
+        build_index(corpus(12), cfg, e5)
+    questions = [
+        "Cầu Rạch Miễu 2 dài bao nhiêu km?",
+        "cau rach mieu 2 dai bao nhieu",  # typed without marks: restored from the corpus
+        "Ở Cần Thơ giá lúa tăng thu hút bao nhiêu người?",
+        "Giá vàng hôm nay thế nào?",  # nothing answers it
+    ]
+    answers = {}
+    for name, cfg in (("local", local), ("milvus", milvus)):
+        searcher, _ = open_searcher(cfg, e5, build_if_missing=False)
+        answers[name] = [searcher.search(q, top_k=3) for q in questions]
+        searcher.index.close()
+    for a, b in zip(answers["local"], answers["milvus"]):
+        assert [h.chunk.chunk_id for h in a.hits] == [h.chunk.chunk_id for h in b.hits]
+        assert [h.quote for h in a.hits] == [h.quote for h in b.hits]
+        assert np.allclose([h.score for h in a.hits], [h.score for h in b.hits], atol=1e-4)
+        assert a.answered == b.answered
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_readers_keep_their_build_until_they_reload(tmp_path, backend, stand_in_embedder):
+    cfg = config(tmp_path, backend)
+    build_index(corpus(), cfg, stand_in_embedder)
+    old, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
+    try:
+        old_ids = {c.chunk_id for c in old.chunks(range(1, 10_000))}
+        # The bridge goes, a new article comes.
+        build_index(corpus()[:-1] + docs([{**articles(1)[0], "id": "moi", "text": "Tin mới về cảng Cái Mép."}]), cfg, stand_in_embedder)
+        new, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
+        try:
+            assert old.stats().documents == 9 and new.stats().documents == 9
+            assert old.knows("miễu", ACCENTED) and not new.knows("miễu", ACCENTED)
+            assert new.knows("cảng", ACCENTED) and not old.knows("cảng", ACCENTED)
+            ids, _ = old.lexical_search(["miễu"], ACCENTED, 10)
+            assert {c.doc_id for c in old.chunks(ids)} == {"tin.jsonl#cau-rach-mieu"}
+            assert new.lexical_search(["miễu"], ACCENTED, 10)[0].size == 0
+            # Whatever it searches, the old reader finds only what its build held.
+            vec = stand_in_embedder.encode(["Tin mới về cảng Cái Mép."], "query")[0]
+            assert set(old.dense_search(vec, 1000)[0].tolist()) == old_ids
+            assert set(old.lexical_search(["tại"], ACCENTED, 1000)[0].tolist()) <= old_ids
+            assert set(new.dense_search(vec, 1000)[0].tolist()) - old_ids  # the new article's chunk
+        finally:
+            new.close()
+    finally:
+        old.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_build_dying_half_way_leaves_the_published_one_serving(tmp_path, backend, stand_in_embedder, monkeypatch):
+    monkeypatch.setattr("retrieval.vector_writer.EMBED_TEXTS", 2)  # rows are written before it dies
+    cfg = config(tmp_path, backend)
+    build_index(corpus(), cfg, stand_in_embedder)
+    before = top_docs(cfg, stand_in_embedder, "Đà Nẵng lễ hội hoa xuân")
+    changed = docs([{**BRIDGE, "text": BRIDGE["text"] + " Bản sửa."}])[0]
+    edited = corpus()[:-1] + docs([{**r, "id": f"moi-{r['id']}"} for r in articles(4)]) + [changed]
+    with pytest.raises(RuntimeError, match="embedder died"):
+        build_index(edited, cfg, FailingEmbedder(stand_in_embedder, after=5))
+    index, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
+    try:
+        assert index.stats().documents == 9 and len(index) == sum(1 for _ in index.chunks(range(1, 10_000)))
+        assert dict(index.texts())["tin.jsonl#cau-rach-mieu"] == BRIDGE["text"]
+    finally:
+        index.close()
+    assert top_docs(cfg, stand_in_embedder, "Đà Nẵng lễ hội hoa xuân") == before
+    # The next build is of another corpus (the new articles were taken back): nothing the dead
+    # build wrote may surface in it.
+    done = build_index(corpus()[:-1] + [changed], cfg, stand_in_embedder)
+    assert (done.added, done.changed, done.documents) == ([], ["tin.jsonl#cau-rach-mieu"], 9)
+    index, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
+    try:
+        assert len(index) == done.chunks == sum(1 for _ in index.chunks(range(1, 10_000)))
+        texts = list(index.texts())
+        assert len(texts) == 9 and dict(texts)["tin.jsonl#cau-rach-mieu"].endswith("Bản sửa.")
+        if backend == "milvus":  # no row of the dead build is left, none is doubled
+            db, gen = index.db, index.generation
+            rows = db.client.query(db.chunks, filter=visible(gen), output_fields=["chunk_id"], limit=10_000)
+            assert len(rows) == len({r["chunk_id"] for r in rows}) == len(index)
+            docs_rows = db.client.query(db.records, filter=f'kind == "doc" and {visible(gen)}', output_fields=["key"], limit=10_000)
+            assert len(docs_rows) == len({r["key"] for r in docs_rows}) == 9
+    finally:
+        index.close()
+
+
+def test_milvus_rows_of_dropped_builds_are_deleted(tmp_path, stand_in_embedder):
+    """Rows only a build two back could see go once a build is published: the collections do
+    not grow with every reload."""
+    from retrieval.milvus import connect
+
+    cfg = config(tmp_path, "milvus")
+    build_index(corpus(), cfg, stand_in_embedder)
+    for n in (7, 8, 6):
+        build_index(corpus()[:n], cfg, stand_in_embedder)
+    db = connect(cfg.index)
+    try:
+        gen = db.live()[0]
+        rows = db.client.query(db.chunks, filter="row >= 0", output_fields=["born", "died"], limit=10_000)
+        assert all(r["died"] >= gen for r in rows)  # visible to this build or the one before
+        stats = db.client.query(db.records, filter='kind == "stats"', output_fields=["row"], limit=100)
+        assert sorted(r["row"] for r in stats) == [gen - 1, gen]
+    finally:
+        db.close()
+
+
+def test_milvus_statistics_record_round_trips():
+    from retrieval.milvus.terms import CorpusStats
+
+    stats = CorpusStats(chunks=3, documents=2, dates={"2024-03-05": 1}, next_token=4)
+    s = stats.stream(ACCENTED)
+    s.ids, s.df, s.total_length, s.avgdl = {"cầu": 0, "rạch_miễu": 3}, {0: 2, 3: 1}, 42, 14.0
+    again = CorpusStats.loads(stats.dumps())
+    assert again == stats
+    with pytest.raises(ValueError):
+        CorpusStats.loads(json.dumps({"version": 1}))
