@@ -6,6 +6,7 @@ who may do what in ``bot.access``; the words in ``bot.render``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from urllib.parse import urlparse
@@ -30,6 +31,8 @@ from .state import KEY, BotState, ChatMemory
 from .telegram_http import AiohttpRequest
 
 log = logging.getLogger(__name__)
+
+FOLLOWER = "follow-builds"  # bot_data key of the task serving newer builds (QAService.follow_builds)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -65,9 +68,16 @@ async def _post_init(app: Application) -> None:
     log.info("bot @%s is up", app.bot.username)
     # Here, not before the index loads, so the warnings are the last thing an operator sees.
     log_access_warnings(app.bot_data[KEY].cfg)
+    every = app.bot_data[KEY].cfg.index.follow_seconds
+    if every > 0:
+        # Not app.create_task: stop() would wait for a loop that never ends. Cancelled at shutdown.
+        app.bot_data[FOLLOWER] = asyncio.create_task(app.bot_data[KEY].service.follow_builds(every), name="follow-builds")
 
 
 async def _post_shutdown(app: Application) -> None:
+    follower = app.bot_data.pop(FOLLOWER, None)
+    if follower is not None:
+        follower.cancel()
     app.bot_data[KEY].feedback.close()
 
 

@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="bring the index in line with the corpus folder (incremental)")
     _common(p)
     p.add_argument("--rebuild", action="store_true", help="re-embed everything (after changing model or chunking)")
+    p.add_argument(
+        "--backend", choices=["local", "milvus"],
+        help="build in this backend instead of index.backend; milvus copies an existing local index first (no embedding)",
+    )
 
     p = sub.add_parser("ask", help="answer a question from the command line")
     _common(p)
@@ -158,8 +162,20 @@ def _embedder(cfg: Config):
 def cmd_index(cfg: Config, args) -> int:
     from retrieval.indexer import index_corpus
 
-    summary = index_corpus(cfg, _embedder(cfg), rebuild=args.rebuild, progress=True)
+    configured = cfg.index.backend
+    if args.backend:
+        cfg = replace(cfg, index=replace(cfg.index, backend=args.backend))
+    embedder = _embedder(cfg)
+    if cfg.index.backend == "milvus" and not args.rebuild:
+        from retrieval.milvus import migrate_local
+
+        moved = migrate_local(cfg, embedder)
+        if moved is not None:
+            print(f"copied the local index into Milvus: {moved.documents} documents, {moved.chunks} chunks, nothing embedded ({moved.seconds:.1f} s)")
+    summary = index_corpus(cfg, embedder, rebuild=args.rebuild, progress=True)
     print("\n".join(_summary_lines(summary)))
+    if cfg.index.backend != configured:
+        print(f"index.backend is {configured} in the config: set it to {cfg.index.backend} to search and serve from this index")
     return 0
 
 

@@ -244,6 +244,30 @@ class QAService:
         self.progress = ReloadProgress("loading", self.progress.done, self.progress.total)
         return summary, open_searcher(self.cfg, self.embedder, build_if_missing=False)[0]
 
+    async def follow_builds(self, every: float) -> None:
+        """Serve the newest published build: every ``every`` seconds, swap in one that another
+        process published (``qabot index``; the indexer of replicas sharing one Milvus). Runs
+        until cancelled; a failed check is logged and tried again."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(every)
+            if self._reloading or self._live is None:
+                continue
+            try:
+                searcher = await loop.run_in_executor(self._reload_pool, self._newer_searcher)
+            except Exception as exc:  # the engine unreachable for a while: keep serving, retry
+                log.warning("could not check for a newer index build: %s", short_reason(exc))
+                continue
+            if searcher is not None and not self._reloading:
+                self._swap(searcher)
+
+    def _newer_searcher(self) -> Searcher | None:
+        index = self._live.searcher.index
+        if index.latest_build_id() == index.build_id():
+            return None
+        log.info("another process published index build %s: serving it", index.latest_build_id())
+        return open_searcher(self.cfg, self.embedder, build_if_missing=False)[0]
+
     def _on_embedded(self, done: int, total: int) -> None:
         # Called from the reload thread; replacing the record is atomic for the reader.
         self.progress = ReloadProgress("embedding", done, total)

@@ -56,6 +56,9 @@ class IndexConfig:
     # Milvus's dense index: flat (exact, as the local flat one), hnsw or ivf_sq8 (a server's
     # choice at tens of millions of chunks; approximate).
     milvus_dense: str = "flat"
+    # A serving bot checks this often (seconds; 0: never) whether another process published a
+    # newer build (`qabot index`, or the indexer of replicas sharing one Milvus) and serves it.
+    follow_seconds: float = 30.0
 
     @property
     def milvus_uri(self) -> str:
@@ -272,6 +275,8 @@ def _check_backend(index: IndexConfig, base: Path) -> None:
         raise ConfigError(f"index.milvus_dense must be flat, hnsw or ivf_sq8, got {index.milvus_dense!r}")
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,200}", index.collection):
         raise ConfigError(f"index.collection must be letters, digits and _ (not first a digit), got {index.collection!r}")
+    if index.follow_seconds < 0:
+        raise ConfigError(f"index.follow_seconds must be 0 (never) or more, got {index.follow_seconds!r}")
     if index.uri is None:
         return
     if "://" in index.uri:

@@ -193,8 +193,11 @@ class DenseIndex:
         8-bit vectors for IVF: the scores its search gives)."""
         if len(ids) == 0:
             return np.zeros(0, dtype=np.float32)
-        vecs = self.index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
-        return vecs @ query.astype(np.float32)
+        return self.vectors(ids) @ query.astype(np.float32)
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of these ids (IVF: decoded), one row each."""
+        return self.index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
 
     def ids(self) -> np.ndarray:
         """Every stored id (flat: in storage order; IVF: list by list)."""

@@ -109,6 +109,15 @@ class Index(ABC):
     def texts(self) -> Iterator[tuple[str, str]]:
         """(doc_id, text) of every document: what a new article is checked against for copies."""
 
+    def build_id(self) -> str:
+        """Which published build this is."""
+        return ""
+
+    def latest_build_id(self) -> str:
+        """Which build is published now (another process may have published one since this was
+        opened): a server compares the two to follow its indexer."""
+        return self.build_id()
+
     def restorer(self) -> Restorer | None:
         """What restores the marks of a question typed without them, from this corpus's
         statistics; None when the backend has none (questions are then searched as typed)."""
@@ -127,6 +136,13 @@ class LocalIndex(Index):
 
     def __len__(self) -> int:
         return len(self.lexical)
+
+    def build_id(self) -> str:
+        return self.path.name
+
+    def latest_build_id(self) -> str:
+        live = live_generation(self.path.parent)
+        return live.name if live is not None else self.path.name
 
     def lexical_search(self, tokens, stream, k, include=None):
         return self.lexical.search(tokens, k, stream, include)

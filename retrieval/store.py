@@ -175,6 +175,11 @@ class Store:
                 rows.update({r[0]: r for r in self.db.execute(q, part)})
         return [StoredChunk(r[0], r[1], r[2], r[3], self.document(r[1])) for i in ids if (r := rows.get(i))]
 
+    def chunk_ids(self, doc_id: str) -> list[int]:
+        """A document's chunk ids, in order."""
+        with self._reading():
+            return [r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ? ORDER BY ord", (doc_id,))]
+
     def iter_chunks(self, skip_docs: Iterable[str] = (), after: int | None = None) -> Iterator[tuple[int, str, str]]:
         """(chunk_id, title, chunk text) for every chunk, in id order, but those of ``skip_docs``;
         with ``after``, only chunks of higher ids (those a build added)."""

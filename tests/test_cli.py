@@ -11,10 +11,10 @@ from retrieval.onnx_export import EXPORT_VERSION
 from .conftest import REPO
 
 
-def qabot(*args, cwd):
+def qabot(*args, cwd, **env):
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=600,
-        env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)},
+        env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO), **env},
     )
 
 
@@ -100,3 +100,24 @@ def test_inspect_shows_documents_and_every_dropped_line_with_its_reason(tmp_path
     assert "dropped line 6 (comments): Cầu này chắc phải 10 năm nữa mới xong." in out.stdout
     missing = qabot("inspect", str(tmp_path / "khong-co.txt"), "--config", str(REPO / "config.yaml"), cwd=tmp_path)
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_index_backend_milvus_copies_the_local_index_without_embedding(tmp_path):
+    shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
+    shutil.copytree(REPO / "corpus", tmp_path / "corpus")
+    assert qabot("index", cwd=tmp_path).returncode == 0
+    question = "Hội nghị báo cáo viên tháng 12/2023 được tổ chức ở đâu?"
+    local = qabot("ask", "--json", question, cwd=tmp_path)
+    homeless = qabot("index", "--backend", "milvus", cwd=tmp_path)
+    assert homeless.returncode == 2 and "needs the HOME environment variable" in homeless.stderr
+    out = qabot("index", "--backend", "milvus", cwd=tmp_path, HOME=str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert "copied the local index into Milvus: 2 documents" in out.stdout and "nothing embedded" in out.stdout
+    assert "0 added, 0 changed, 0 removed, 2 unchanged" in out.stdout  # the corpus then finds it whole
+    assert "Embedding" not in out.stderr
+    assert "set it to milvus" in out.stdout
+    config = (tmp_path / "config.yaml").read_text(encoding="utf-8")
+    (tmp_path / "config.yaml").write_text(config.replace("  path: .qabot/index\n", "  path: .qabot/index\n  backend: milvus\n"), encoding="utf-8")
+    milvus = qabot("ask", "--json", question, cwd=tmp_path, HOME=str(tmp_path))
+    assert milvus.returncode == 0, milvus.stderr
+    assert json.loads(milvus.stdout) == json.loads(local.stdout)

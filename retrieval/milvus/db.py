@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -61,6 +62,15 @@ class EngineError(IndexProblem):
     """The Milvus engine refused or failed a request (unreachable, out of space, a bad schema)."""
 
 
+@contextmanager
+def engine_errors(uri: str):
+    """The engine's failures as ``EngineError`` (the front ends show it as a message)."""
+    try:
+        yield
+    except MilvusException as exc:
+        raise EngineError(f"Milvus at {uri} failed: {exc.message if hasattr(exc, 'message') else exc}") from exc
+
+
 def visible(gen: int) -> str:
     """Filter of the rows generation ``gen`` sees."""
     return f"born <= {int(gen)} and died > {int(gen)}"
@@ -74,12 +84,13 @@ class MilvusDb:
     """A connection to one index's collections (``index.uri`` and ``index.collection``)."""
 
     def __init__(self, uri: str, collection: str, token: str | None = None):
-        self.uri, self.name = uri, collection
+        self.name = collection
+        self.uri = re.sub(r"//[^/@]*@", "//", uri)  # for messages: a user:password in the URL stays out
         self.chunks, self.records = f"{collection}_chunks", f"{collection}_records"
         try:
             self.client = MilvusClient(uri=uri, token=token or "")
         except MilvusException as exc:
-            raise EngineError(f"cannot open Milvus at {uri}: {exc}") from exc
+            raise EngineError(f"cannot open Milvus at {self.uri}: {exc}") from exc
 
     def close(self) -> None:
         self.client.close()

@@ -43,6 +43,13 @@ class MilvusIndex(Index):
     def __len__(self) -> int:
         return self.stats_.chunks
 
+    def build_id(self) -> str:
+        return str(self.generation)
+
+    def latest_build_id(self) -> str:
+        live = self.db.live()
+        return str(live[0]) if live is not None else self.build_id()
+
     # --- search -----------------------------------------------------------------------------------
 
     def lexical_search(self, tokens, stream, k, include=None):

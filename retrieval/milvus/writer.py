@@ -24,10 +24,12 @@ from ..config import Config, LexicalConfig
 from ..embedder import Embedder
 from ..errors import IndexMismatch
 from ..indexer import IndexSummary
+from ..index import CHECKSUMS_KEY, LocalIndex
 from ..ingest import Document
 from ..lexical import STREAMS
 from ..manifest import LEXICAL, check_manifest, manifest_for, vector_settings
 from ..query import FOLDED
+from ..store import StoredChunk
 from ..text import lexical_tokens
 from ..vector_writer import Progress, VectorWriter
 from .db import ALIVE, CHUNK_FIELDS, IN_BATCH, MilvusDb, document_records, id_list, visible
@@ -263,3 +265,59 @@ def _rewrite_kept(db: MilvusDb, stats: CorpusStats, tokens: _Tokens, gen: int, n
     db.insert(db.chunks, batch)
     flt = f"born <= {gen} and died == {ALIVE}"
     db.mark_died(db.chunks, flt, new_gen)
+
+
+def migrate(local: LocalIndex, cfg: Config, db: MilvusDb) -> IndexSummary:
+    """Copy a local index into an empty Milvus one as its first build: documents, chunk ids (so
+    feedback keeps pointing at the same passages), spans and vectors as they are (decoded, for
+    an IVF index); BM25 weights computed from the texts. Nothing is embedded."""
+    t0 = time.monotonic()
+    if db.exists() and db.live() is not None:
+        raise IndexMismatch(f"the Milvus index at {db.uri} ({db.name}) already has a build: nothing to migrate into")
+    db.create(local.dense.dim, cfg.index.milvus_dense.upper())
+    tokens, stats, gen = _Tokens(cfg.lexical), CorpusStats(), 1
+    store = local.store
+    doc_ids = sorted(store.hashes())
+    _count(stats, (toks for _, _, toks in _local_chunks(store, tokens, doc_ids)), +1)
+    for s in stats.streams.values():
+        s.avgdl = s.total_length / stats.chunks if stats.chunks else 0.0
+    doc_rows: dict[str, int] = {}
+    batch: list[dict] = []
+    for doc, chunk, toks in _local_chunks(store, tokens, doc_ids):
+        if doc.doc_id not in doc_rows:
+            doc_rows[doc.doc_id], stats.next_doc = stats.next_doc, stats.next_doc + 1
+            db.insert(db.records, document_records(doc_rows[doc.doc_id], asdict(doc), doc.content_hash, gen))
+            stats.documents += 1
+            if doc.date:
+                stats.dates[doc.date] = stats.dates.get(doc.date, 0) + 1
+        row, stats.next_row = stats.next_row, stats.next_row + 1
+        batch.append({
+            "row": row, "chunk_id": chunk.chunk_id, "doc_row": doc_rows[doc.doc_id], "start": chunk.start, "end": chunk.end,
+            "born": gen, "died": ALIVE, **_weights(stats, toks, tokens.lexical),
+        })
+        stats.next_chunk = max(stats.next_chunk, chunk.chunk_id + 1)
+        if len(batch) >= 256:
+            _insert_with_vectors(db, local, batch)
+            batch = []
+    _insert_with_vectors(db, local, batch)
+    db.write_stats(gen, stats.dumps())
+    manifest = {k: v for k, v in local.manifest.items() if k != CHECKSUMS_KEY}  # files.json is local
+    db.set_live(gen, {**manifest, "migrated_from": str(local.path)})
+    log.info("migrated %d documents, %d chunks from %s into Milvus (nothing embedded)", stats.documents, stats.chunks, local.path)
+    summary = IndexSummary(added=doc_ids, documents=stats.documents, chunks=stats.chunks, generation=f"milvus:{gen}")
+    summary.seconds = time.monotonic() - t0
+    return summary
+
+
+def _local_chunks(store, tokens: _Tokens, doc_ids: list[str]) -> Iterator[tuple[Document, StoredChunk, dict[str, list[str]]]]:
+    """(document, chunk, its tokens) of every chunk of a local store, document by document."""
+    for doc_id in doc_ids:
+        doc = store.document(doc_id)
+        for chunk in store.chunks(store.chunk_ids(doc_id)):
+            yield doc, chunk, tokens.of(embedding_text(doc.title, chunk.text))
+
+
+def _insert_with_vectors(db: MilvusDb, local: LocalIndex, rows: list[dict]) -> None:
+    if rows:
+        vectors = local.dense.vectors(np.array([r["chunk_id"] for r in rows], dtype=np.int64))
+        db.insert(db.chunks, [{**r, "dense": v.tolist()} for r, v in zip(rows, vectors)])
