@@ -4,11 +4,13 @@ build must be atomic on both: readers keep their build until the next is whole."
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import numpy as np
 import pytest
 
+from bot.service import QAService
 from retrieval.embedder import Embedder
 from retrieval.indexer import build_index, open_index, open_searcher
 from retrieval.ingest import document_from_record
@@ -261,3 +263,66 @@ def test_milvus_statistics_record_round_trips():
     assert again == stats
     with pytest.raises(ValueError):
         CorpusStats.loads(json.dumps({"version": 1}))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_serving_bot_follows_the_builds_an_indexer_publishes(tmp_path, backend, stand_in_embedder):
+    """Replicas on one index: the indexer publishes (here through a connection of its own, as
+    another process would), and every serving bot swaps the new build in by itself."""
+    cfg = config(tmp_path, backend)
+    build_index(corpus()[:-1], cfg, stand_in_embedder)
+    service = QAService(cfg, stand_in_embedder, workers=1)
+    service.open(build_if_missing=False)
+
+    async def follow_until_swapped():
+        follower = asyncio.create_task(service.follow_builds(0.05))
+        try:
+            for _ in range(200):
+                await asyncio.sleep(0.05)
+                if service.stats.documents == 9:
+                    return await service.ask("Cầu Rạch Miễu 2 dài bao nhiêu km?")
+            raise AssertionError("the new build was not served")
+        finally:
+            follower.cancel()
+
+    try:
+        assert service.stats.documents == 8
+        build_index(corpus(), cfg, stand_in_embedder)
+        answer = asyncio.run(follow_until_swapped())
+        assert answer.hits[0].chunk.doc_id == "tin.jsonl#cau-rach-mieu"
+    finally:
+        service.close()
+
+
+def test_milvus_bm25_stays_exact_when_lengths_drift_or_settings_change(tmp_path, stand_in_embedder):
+    """The stored weights hold the average chunk length: a build that moves it past the drift
+    allowance, or changes the BM25 settings, writes every row's weights again, and the scores are
+    then the local backend's exactly."""
+    from retrieval.milvus.terms import AVGDL_DRIFT
+
+    long_articles = [{**r, "id": f"dai-{r['id']}", "text": r["text"] * 3} for r in articles(6)]
+    tokens = ["cầu", "khánh", "thành", "cầu_rạch", "hà", "nội", "lễ", "hội"]
+    steps = [
+        (corpus(), {}),
+        (corpus() + docs(long_articles), {}),  # longer chunks: the average moves past the allowance
+        (corpus() + docs(long_articles), {"k1": 1.5, "b": 0.6}),  # other BM25 settings
+    ]
+    for n, (documents, lexical) in enumerate(steps):
+        local = make_config(tmp_path / f"local-{n}", tmp_path, index={"backend": "local"}, chunking={"max_tokens": 40, "overlap_tokens": 8}, lexical=lexical)
+        milvus = make_config(tmp_path / "milvus", tmp_path, index={"backend": "milvus"}, chunking={"max_tokens": 40, "overlap_tokens": 8}, lexical=lexical)
+        build_index(documents, local, stand_in_embedder)
+        summary = build_index(documents, milvus, stand_in_embedder)
+        a, _ = open_index(local, stand_in_embedder, build_if_missing=False)
+        b, _ = open_index(milvus, stand_in_embedder, build_if_missing=False)
+        try:
+            if n == 1:
+                before = b.stats_.streams[ACCENTED]
+                assert summary.chunks_embedded < summary.chunks  # kept chunks were not embedded again
+                assert abs(before.total_length / b.stats_.chunks / before.avgdl - 1) < 1e-9 < AVGDL_DRIFT
+            for stream in (ACCENTED, FOLDED):
+                ids, scores = a.lexical_search(tokens, stream, 1000)
+                got_ids, got = b.lexical_search(tokens, stream, 1000)
+                assert dict(zip(got_ids.tolist(), got.tolist())) == pytest.approx(dict(zip(ids.tolist(), scores.tolist())), rel=1e-5)
+        finally:
+            a.close()
+            b.close()

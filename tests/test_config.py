@@ -57,3 +57,22 @@ def test_open_to_everyone_beside_an_allow_list_is_an_error(tmp_path, lists):
     with pytest.raises(ConfigError, match="open_to_everyone.*contradicts"):
         parse_config({"telegram": {"open_to_everyone": True, **lists}}, tmp_path)
     assert parse_config({"telegram": {"open_to_everyone": False, **lists}}, tmp_path).telegram.open_to_everyone is False
+
+
+def test_index_backend_settings_are_checked(tmp_path):
+    cfg = parse_config({"index": {"backend": "milvus"}}, tmp_path)
+    assert cfg.index.milvus_uri == str(tmp_path / ".qabot" / "index" / "milvus.db")  # follows index.path
+    lite = parse_config({"index": {"backend": "milvus", "uri": "data/tin.db"}}, tmp_path)
+    assert lite.index.milvus_uri == str(tmp_path / "data" / "tin.db")
+    server = parse_config({"index": {"backend": "milvus", "uri": "http://milvus.noibo:19530"}}, tmp_path)
+    assert server.index.milvus_uri == "http://milvus.noibo:19530"
+    for index, message in [
+        ({"backend": "qdrant"}, "index.backend must be local or milvus"),
+        ({"backend": "milvus", "uri": "data/tin.sqlite"}, "must end in .db"),
+        ({"backend": "milvus", "uri": "ftp://milvus:19530"}, "http"),
+        ({"collection": "tin-tuc"}, "index.collection"),
+        ({"milvus_dense": "diskann"}, "index.milvus_dense"),
+        ({"follow_seconds": -1}, "index.follow_seconds"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            parse_config({"index": index}, tmp_path)

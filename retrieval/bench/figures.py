@@ -81,6 +81,7 @@ def scale_figures(r: ScaleResult) -> Figures:
     b, lat = r.build, r.latency
     out: Figures = {
         f"chunks{at}": lat.chunks,
+        f"index_backend{at}": lat.backend,
         f"build_seconds{at}": b.seconds,
         f"build_peak_rss_mb{at}": b.peak_rss_mb,
         f"build_model_rss_mb{at}": b.model_rss_mb,

@@ -95,6 +95,10 @@ def latency_lines(results: Sequence[ScaleResult], questions: int, top_k: int, di
         (
             f"3. Query latency: Searcher.search (BM25, FAISS, fusion, grouping, SQLite, highlighting), "
             f"{questions} ViNewsQA questions, top_k {top_k}, one thread of queries"
+            if not results or results[0].latency.backend == "local"
+            else f"3. Query latency: Searcher.search over index.backend {results[0].latency.backend} (the engine's dense "
+            f"and sparse top-k and row fetches; fusion, grouping, highlighting here), {questions} ViNewsQA questions, "
+            f"top_k {top_k}, one thread of queries"
         ),
         (
             f"   Báo Mới articles chunked by the product's chunker. Dense side: random unit vectors of dimension "

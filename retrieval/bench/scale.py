@@ -19,7 +19,7 @@ import numpy as np
 from ..chunking import chunk_document
 from ..config import Config
 from ..embedder import QUERY, Embedder, load_embedder
-from ..errors import IndexMismatch
+from ..errors import IndexMismatch, IndexProblem
 from ..generations import live_generation
 from ..index import META_FILE, load_index
 from ..indexer import build_index
@@ -77,6 +77,7 @@ class LatencyResult:
     rss_loaded_mb: float  # peak after loading the index
     rss_serving_mb: float  # peak after the queries (index only, no model)
     embedding: QueryEmbedding | None = None
+    backend: str = "local"  # index.backend (Milvus Lite: the engine's memory is its server process's)
 
 
 @dataclass
@@ -117,8 +118,9 @@ def scale_documents(records: Iterable[dict], per_file: int = ARTICLES_PER_SHARD)
             yield doc
 
 
-def scale_dir(work: Path, n_chunks: int) -> Path:
-    return work / f"scale-{n_chunks}"
+def scale_dir(work: Path, n_chunks: int, backend: str = "local") -> Path:
+    """A scale's folder; each backend's index (and its cached build figures) apart."""
+    return work / (f"scale-{n_chunks}" if backend == "local" else f"scale-{n_chunks}-{backend}")
 
 
 def build_scale(cfg: Config, data_root: Path, work: Path, n_chunks: int, rebuild: bool = False) -> ScaleBuild:
@@ -130,7 +132,7 @@ def build_scale(cfg: Config, data_root: Path, work: Path, n_chunks: int, rebuild
     real = load_embedder(cfg.embedding, install=True)
     model_rss = peak_rss_mb()
     embedder = RandomVectorEmbedder(real.dim, real.name, real.count_tokens)
-    folder = scale_dir(work, n_chunks)
+    folder = scale_dir(work, n_chunks, cfg.index.backend)
     index, record = folder / "index", folder / "build.json"
     # Which articles make n chunks depends on the chunker and the model's tokens.
     chunking = {**manifest_for(cfg, embedder)["chunking"], "model": real.name}
@@ -177,6 +179,14 @@ def _scale_build_record(path: Path, n_chunks: int) -> ScaleBuild | None:
 
 def _index_matches(cfg: Config, embedder: Embedder) -> bool:
     """Whether the live index was built with exactly these settings, BM25 ones included."""
+    if cfg.index.backend == "milvus":
+        from ..milvus import open_milvus
+
+        try:
+            open_milvus(cfg.index, manifest_for(cfg, embedder)).close()
+        except IndexProblem:
+            return False
+        return True
     gen = live_generation(cfg.index.path)
     if gen is None:
         return False
@@ -201,10 +211,16 @@ def serve_scale(cfg: Config, index_root: Path, questions: Sequence[str], embed_q
     Meant for a fresh process that loads only the index, like a bot process before its model.
     With ``embed_queries``, the real model is then loaded and that many questions are embedded
     one at a time, so query embedding is reported on its own."""
-    index = load_index(index_root)
+    if cfg.index.backend == "milvus":
+        from ..milvus import open_milvus
+
+        index = open_milvus(bench_config(cfg, index_root).index)
+    else:
+        index = load_index(index_root)
     try:
         rss_loaded = peak_rss_mb()
-        embedder = RandomVectorEmbedder(index.dense.dim, index.manifest.get("model", "?"))
+        dim = int(index.manifest["dim"])
+        embedder = RandomVectorEmbedder(dim, index.manifest.get("model", "?"))
         searcher = Searcher(index, embedder, cfg.retrieval)
         top_k = cfg.telegram.passages_per_reply  # what the bot asks for
         warm, timed = list(questions[:WARMUP_QUESTIONS]), list(questions[WARMUP_QUESTIONS:]) or list(questions)
@@ -220,7 +236,7 @@ def serve_scale(cfg: Config, index_root: Path, questions: Sequence[str], embed_q
             with_hits += bool(answer.hits)
         result = LatencyResult(
             chunks=len(index),
-            dim=index.dense.dim,
+            dim=dim,
             queries=len(times),
             p50_ms=percentile_ms(times, 50),
             p95_ms=percentile_ms(times, 95),
@@ -229,6 +245,7 @@ def serve_scale(cfg: Config, index_root: Path, questions: Sequence[str], embed_q
             with_hits=with_hits / max(len(times), 1),
             rss_loaded_mb=rss_loaded,
             rss_serving_mb=peak_rss_mb(),
+            backend=cfg.index.backend,
         )
         if embed_queries:
             result.embedding = bench_query_embedding(cfg, timed[:embed_queries])
@@ -255,6 +272,6 @@ def bench_scale(
 ) -> ScaleResult:
     """Build (or reuse) one scale's index in a fresh process, then serve it in another."""
     build = in_fresh_process(build_scale, cfg, data_root, work, n_chunks, rebuild)
-    index = scale_dir(work, n_chunks) / "index"
+    index = scale_dir(work, n_chunks, cfg.index.backend) / "index"
     latency = in_fresh_process(serve_scale, cfg, index, list(questions), embed_queries)
     return ScaleResult(build, latency, index_disk_usage(index))

@@ -29,12 +29,17 @@ from __future__ import annotations
 import json
 import logging
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from ..errors import IndexProblem, MissingDependency
 
 log = logging.getLogger(__name__)
+
+# Milvus Lite 2.5.1 imports pkg_resources, which warns at every start that it is deprecated:
+# known (pyproject pins setuptools < 81 for it), and no news to a user.
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
 
 try:
     from pymilvus import DataType, MilvusClient

@@ -14,6 +14,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,12 +23,26 @@ from ..ingest import Document
 from ..query import ACCENTED, QUESTION_SYLLABLES, RESTORED_PHRASES
 from ..restore import Restorer, vocabulary_forms
 from ..store import StoredChunk
-from .db import WINDOW, MilvusDb, visible
-from .terms import CorpusStats, dot, question_vector
+from .db import IN_BATCH, WINDOW, MilvusDb, id_list, visible
+from .terms import CorpusStats, question_vector
 
 log = logging.getLogger(__name__)
 
 DOC_CACHE = 4096  # documents kept in memory (a version is never changed: a new one gets a new row)
+SPAN_CACHE = 100_000  # chunks' places kept in memory (three ints each)
+
+
+@dataclass(frozen=True)
+class _Span:
+    """Where a chunk is: its document version and offsets."""
+
+    doc_row: int
+    start: int
+    end: int
+
+
+def _none() -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
 
 
 class MilvusIndex(Index):
@@ -37,6 +52,7 @@ class MilvusIndex(Index):
         self.db, self.generation, self.manifest, self.stats_ = db, generation, manifest, stats
         self._filter = visible(generation)
         self._docs: OrderedDict[int, Document] = OrderedDict()
+        self._span_cache: OrderedDict[int, _Span] = OrderedDict()
         self._lock = threading.Lock()
         self._restorer: Restorer | None = None
 
@@ -54,53 +70,71 @@ class MilvusIndex(Index):
 
     def lexical_search(self, tokens, stream, k, include=None):
         query = question_vector(tokens, self.stats_, stream)
-        ids = np.zeros(0, dtype=np.int64)
-        scores = np.zeros(0, dtype=np.float32)
-        if query and k > 0 and self.stats_.chunks:
-            found = self.db.client.search(
-                self.db.chunks, data=[query], anns_field=stream, limit=min(k, WINDOW), filter=self._filter,
-                output_fields=["chunk_id"], search_params={"metric_type": "IP"},
-            )[0]
-            pairs = [(int(h["entity"]["chunk_id"]), float(h["distance"])) for h in found if h["distance"] > 0]
-            if pairs:
-                ids, scores = np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=np.float32)
+        ids, scores = self._search(stream, query, k) if query and k > 0 else _none()
         if include is None:
             return ids, scores
         union = np.union1d(ids, np.asarray(include, dtype=np.int64))
         have = dict(zip(ids.tolist(), scores.tolist()))
         missing = [i for i in union.tolist() if i not in have]
-        have.update(zip(missing, self._scores(query, stream, missing).tolist()))
+        have.update(zip(missing, self._scores_of(stream, query, missing).tolist()))
         return union, np.array([have[i] for i in union.tolist()], dtype=np.float32)
 
     def lexical_scores(self, tokens, stream, ids):
-        return self._scores(question_vector(tokens, self.stats_, stream), stream, [int(i) for i in ids])
-
-    def _scores(self, query: dict[int, float], stream: str, ids: Sequence[int]) -> np.ndarray:
-        if not query or not len(ids):
-            return np.zeros(len(ids), dtype=np.float32)
-        rows = {int(r["chunk_id"]): r[stream] for r in self.db.chunk_rows(self.generation, list(ids), ["chunk_id", stream])}
-        return np.array([dot(query, _sparse(rows[i])) if i in rows else 0.0 for i in ids], dtype=np.float32)
+        return self._scores_of(stream, question_vector(tokens, self.stats_, stream), [int(i) for i in ids])
 
     def dense_search(self, vector, k):
-        if k <= 0 or not self.stats_.chunks:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        found = self.db.client.search(
-            self.db.chunks, data=[np.asarray(vector, dtype=np.float32).tolist()], anns_field="dense", limit=min(k, WINDOW),
-            filter=self._filter, output_fields=["chunk_id"], search_params={"metric_type": "IP"},
-        )[0]
-        return (
-            np.array([int(h["entity"]["chunk_id"]) for h in found], dtype=np.int64),
-            np.array([float(h["distance"]) for h in found], dtype=np.float32),
-        )
+        return self._search("dense", np.asarray(vector, dtype=np.float32).tolist(), k) if k > 0 else _none()
 
     def dense_scores(self, vector, ids):
-        ids = [int(i) for i in ids]
-        if not ids:
-            return np.zeros(0, dtype=np.float32)
-        rows = {int(r["chunk_id"]): r["dense"] for r in self.db.chunk_rows(self.generation, ids, ["chunk_id", "dense"])}
-        dim = len(vector)
-        vecs = np.array([rows.get(i, [0.0] * dim) for i in ids], dtype=np.float32)
-        return vecs @ np.asarray(vector, dtype=np.float32)
+        return self._scores_of("dense", np.asarray(vector, dtype=np.float32).tolist(), [int(i) for i in ids])
+
+    def _search(self, field: str, query, k: int, among: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk ids, inner products) of the top ``k`` of the build (of ``among`` only, if
+        given), best first; a BM25 stream's rows without a token of the question are left out."""
+        if not self.stats_.chunks:
+            return _none()
+        flt = self._filter if among is None else f"chunk_id in {id_list(among)} and {self._filter}"
+        found = self.db.client.search(
+            self.db.chunks, data=[query], anns_field=field, limit=min(k, WINDOW), filter=flt,
+            output_fields=["chunk_id"], search_params={"metric_type": "IP"},
+        )[0]
+        if field != "dense":
+            found = [h for h in found if h["distance"] > 0]
+        ids = np.fromiter((h["entity"]["chunk_id"] for h in found), dtype=np.int64, count=len(found))
+        return ids, np.fromiter((h["distance"] for h in found), dtype=np.float32, count=len(found))
+
+    def _scores_of(self, field: str, query, ids: list[int]) -> np.ndarray:
+        """The engine's inner product of ``query`` with each of these chunks (0 for a chunk it
+        does not have, or, in a BM25 stream, one without a token of the question): a search
+        among them, so no stored vector travels (decoding sparse rows in the client cost more
+        than the whole search)."""
+        out = np.zeros(len(ids), dtype=np.float32)
+        if not ids or not query:
+            return out
+        found: dict[int, float] = {}
+        for a in range(0, len(ids), IN_BATCH):
+            part = ids[a : a + IN_BATCH]
+            got, scores = self._search(field, query, len(part), among=part)
+            found.update(zip(got.tolist(), scores.tolist()))
+        return np.array([found.get(i, 0.0) for i in ids], dtype=np.float32)
+
+    def _spans(self, ids: Sequence[int]) -> dict[int, _Span]:
+        """Where these chunks are (those that exist), from the cache or one request for all that
+        are not there: a generation's rows never change, so caching them is exact."""
+        with self._lock:
+            out = {i: span for i in ids if (span := self._span_cache.get(i)) is not None}
+            for i in out:
+                self._span_cache.move_to_end(i)
+        missing = sorted({int(i) for i in ids} - set(out))
+        if missing:
+            rows = self.db.chunk_rows(self.generation, missing, ["chunk_id", "doc_row", "start", "end"])
+            fetched = {int(r["chunk_id"]): _Span(int(r["doc_row"]), int(r["start"]), int(r["end"])) for r in rows}
+            with self._lock:
+                self._span_cache.update(fetched)
+                while len(self._span_cache) > SPAN_CACHE:
+                    self._span_cache.popitem(last=False)
+            out.update(fetched)
+        return out
 
     # --- chunks and documents ---------------------------------------------------------------------
 
@@ -108,14 +142,14 @@ class MilvusIndex(Index):
         ids = [int(i) for i in ids]
         if not ids:
             return []
-        rows = {int(r["chunk_id"]): r for r in self.db.chunk_rows(self.generation, ids, ["chunk_id", "doc_row", "start", "end"])}
-        docs = self._documents({int(r["doc_row"]) for r in rows.values()})
+        rows = self._spans(ids)
+        docs = self._documents({r.doc_row for r in rows.values()})
         out = []
         for i in ids:
             r = rows.get(i)
-            doc = docs.get(int(r["doc_row"])) if r is not None else None
+            doc = docs.get(r.doc_row) if r is not None else None
             if doc is not None:
-                out.append(StoredChunk(i, doc.doc_id, int(r["start"]), int(r["end"]), doc))
+                out.append(StoredChunk(i, doc.doc_id, r.start, r.end, doc))
         return out
 
     def _documents(self, rows: set[int]) -> dict[int, Document]:
@@ -185,10 +219,3 @@ def document_of(record: dict) -> Document:
         record["doc_id"], record["title"], record["text"], record.get("path", ""),
         record.get("date"), record.get("source"), record.get("author"), record.get("url"),
     )
-
-
-def _sparse(value) -> dict[int, float]:
-    """A sparse vector as the client returns it (a dict; some versions give bytes-like rows)."""
-    if isinstance(value, dict):
-        return {int(k): float(v) for k, v in value.items()}
-    return dict(value)

@@ -172,10 +172,3 @@ def question_vector(tokens: Sequence[str], stats: CorpusStats, stream: str) -> d
         tid = s.ids[t]
         out[tid] = out.get(tid, 0.0) + float(np.float32(idf))
     return out
-
-
-def dot(query: dict[int, float], row: dict[int, float]) -> float:
-    """Inner product of two sparse vectors (what the engine ranks by)."""
-    if len(row) < len(query):
-        query, row = row, query
-    return float(sum(w * row.get(i, 0.0) for i, w in query.items()))
