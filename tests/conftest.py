@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,10 @@ from retrieval.embedder import load_embedder
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "corpus" / "hoi-nghi-bao-cao-vien-12-2023.txt"
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+# Milvus Lite's server will not start without a HOME (qabot says so to a user; a CI runner may
+# have none): the tests' Milvus runs in a home of their own then.
+os.environ.setdefault("HOME", tempfile.mkdtemp(prefix="qabot-home-"))
 
 
 @pytest.fixture(scope="session")

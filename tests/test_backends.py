@@ -326,3 +326,25 @@ def test_milvus_bm25_stays_exact_when_lengths_drift_or_settings_change(tmp_path,
         finally:
             a.close()
             b.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_rebuild_embeds_everything_again_while_the_old_build_serves(tmp_path, backend, stand_in_embedder):
+    cfg = config(tmp_path, backend)
+    build_index(corpus(), cfg, stand_in_embedder)
+    old, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
+    try:
+        old_ids = {c.chunk_id for c in old.chunks(range(1, 10_000))}
+        summary = build_index(corpus(), cfg, stand_in_embedder, rebuild=True)
+        assert len(summary.added) == 9 and summary.chunks_embedded == summary.chunks == len(old_ids)
+        vec = stand_in_embedder.encode(["cầu Rạch Miễu"], "query")[0]
+        assert set(old.dense_search(vec, 1000)[0].tolist()) == old_ids  # the old build still answers
+        new, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
+        try:
+            new_ids = set(new.dense_search(vec, 1000)[0].tolist())
+            assert len(new_ids) == len(old_ids) and (backend == "local" or not new_ids & old_ids)
+            assert new.stats().documents == 9 and new.stats().backend == backend
+        finally:
+            new.close()
+    finally:
+        old.close()

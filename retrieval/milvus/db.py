@@ -143,12 +143,6 @@ class MilvusDb:
                 return int(f["params"]["dim"])
         return None
 
-    def drop(self) -> None:
-        """Remove both collections (``qabot index --rebuild``)."""
-        for name in (self.chunks, self.records):
-            if self.client.has_collection(name):
-                self.client.drop_collection(name)
-
     # --- the pointer ------------------------------------------------------------------------------
 
     def live(self) -> tuple[int, dict] | None:

@@ -86,34 +86,48 @@ def build_milvus(
     documents: Iterable[Document], cfg: Config, embedder: Embedder, db: MilvusDb, *,
     rebuild: bool = False, progress: bool = False, on_embedded: Progress | None = None,
 ) -> IndexSummary:
-    """Make the Milvus index hold exactly ``documents`` (see ``indexer.build_index``)."""
+    """Make the Milvus index hold exactly ``documents`` (see ``indexer.build_index``). With
+    ``rebuild`` every document is chunked and embedded again, still as one atomic build: the
+    collections are kept, and serving bots answer from the old build until the new one is
+    published (a model of another vector size needs other collections: ``index.collection``)."""
     t0 = time.monotonic()
     docs = {d.doc_id: d for d in documents}
     wanted = manifest_for(cfg, embedder)
-    if rebuild:
-        db.drop()
+    dim = db.dim()
+    if dim is not None and dim != embedder.dim:
+        raise IndexMismatch(
+            f"the Milvus collections {db.name}_* hold vectors of {dim} dimensions, the model makes {embedder.dim}: "
+            "build into new ones (another index.collection), then serve from them"
+        )
     db.create(embedder.dim, cfg.index.milvus_dense.upper())
     live = db.live()
     gen = live[0] if live else 0
     summary = IndexSummary()
     if live is not None:
-        check_manifest(live[1], vector_settings(wanted), db.uri)
+        if not rebuild:
+            check_manifest(live[1], vector_settings(wanted), db.uri)
         db.recover(gen)
     stats = _stats(db, gen) if live is not None else CorpusStats()
     old = _live_documents(db, gen) if live is not None else {}
-    summary.added = sorted(set(docs) - set(old))
-    summary.removed = sorted(set(old) - set(docs))
-    summary.changed = sorted(i for i in set(docs) & set(old) if docs[i].content_hash != old[i][0])
-    summary.unchanged = len(set(docs) & set(old)) - len(summary.changed)
+    if rebuild:  # every old row goes, every document comes anew; the counters go on (ids are never reused)
+        stats = CorpusStats(next_token=stats.next_token, next_row=stats.next_row, next_chunk=stats.next_chunk, next_doc=stats.next_doc)
+        summary.added, summary.removed = sorted(docs), []
+        gone = [row for _, row in old.values()]
+    else:
+        summary.added = sorted(set(docs) - set(old))
+        summary.removed = sorted(set(old) - set(docs))
+        summary.changed = sorted(i for i in set(docs) & set(old) if docs[i].content_hash != old[i][0])
+        summary.unchanged = len(set(docs) & set(old)) - len(summary.changed)
+        gone = [old[i][1] for i in summary.removed + summary.changed]
     retokenize = live is not None and live[1].get(LEXICAL) != wanted[LEXICAL]
-    if live is not None and not (summary.added or summary.removed or summary.changed or retokenize):
+    if live is not None and not (rebuild or summary.added or summary.removed or summary.changed or retokenize):
         summary.documents, summary.chunks = stats.documents, stats.chunks
         summary.generation, summary.seconds = f"milvus:{gen}", time.monotonic() - t0
         return summary
 
     new_gen = gen + 1
     tokens = _Tokens(cfg.lexical)
-    _drop_documents(db, stats, [old[i][1] for i in summary.removed + summary.changed], gen, new_gen)
+    _drop_documents(db, None if rebuild else stats, gone, gen, new_gen)
     new = [
         (doc, chunk_document(doc.doc_id, doc.text, embedder.count_tokens, cfg.chunking.max_tokens, cfg.chunking.overlap_tokens))
         for doc in (docs[i] for i in summary.added + summary.changed)
@@ -169,27 +183,34 @@ def _count(stats: CorpusStats, token_rows: Iterable[dict[str, list[str]]], sign:
     stats.next_token = counter[0]
 
 
-def _drop_documents(db: MilvusDb, stats: CorpusStats, doc_rows: list[int], gen: int, new_gen: int) -> None:
+def _drop_documents(db: MilvusDb, stats: CorpusStats | None, doc_rows: list[int], gen: int, new_gen: int) -> None:
     """Mark these document versions and their chunks dropped by ``new_gen`` and take them out of
-    the statistics (a row's tokens are its sparse vectors' keys, its lengths are stored)."""
+    the statistics, if given (a row's tokens are its sparse vectors' keys, its lengths are
+    stored)."""
     for a in range(0, len(doc_rows), IN_BATCH):
         part = doc_rows[a : a + IN_BATCH]
-        for doc in db.documents(gen, part).values():
-            stats.documents -= 1
-            if doc.get("date"):
-                stats.dates[doc["date"]] = stats.dates.get(doc["date"], 1) - 1
         flt = f"doc_row in {id_list(part)} and {visible(gen)}"
-        for r in db.iterate(db.chunks, flt, [*STREAMS, *(f"{s}_len" for s in STREAMS)]):
-            stats.chunks -= 1
-            for stream in STREAMS:
-                s = stats.stream(stream)
-                s.total_length -= int(r[f"{stream}_len"])
-                for tid in map(int, r[stream]):
-                    s.df[tid] = s.df.get(tid, 0) - 1
-                    if s.df[tid] <= 0:
-                        del s.df[tid]
+        if stats is not None:
+            _uncount(db, stats, gen, part, flt)
         db.mark_died(db.chunks, flt, new_gen)
         db.mark_died(db.records, f'kind == "doc" and row in {id_list(part)} and {visible(gen)}', new_gen)
+
+
+def _uncount(db: MilvusDb, stats: CorpusStats, gen: int, part: list[int], flt: str) -> None:
+    """Take these document versions and their chunks out of the statistics."""
+    for doc in db.documents(gen, part).values():
+        stats.documents -= 1
+        if doc.get("date"):
+            stats.dates[doc["date"]] = stats.dates.get(doc["date"], 1) - 1
+    for r in db.iterate(db.chunks, flt, [*STREAMS, *(f"{s}_len" for s in STREAMS)]):
+        stats.chunks -= 1
+        for stream in STREAMS:
+            s = stats.stream(stream)
+            s.total_length -= int(r[f"{stream}_len"])
+            for tid in map(int, r[stream]):
+                s.df[tid] = s.df.get(tid, 0) - 1
+                if s.df[tid] <= 0:
+                    del s.df[tid]
     stats.dates = {d: n for d, n in stats.dates.items() if n > 0}
 
 
