@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.config import Config, EmbeddingConfig, parse_config
-from retrieval.embedder import load_embedder
+from retrieval.embedder import Embedder, load_embedder
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "corpus" / "hoi-nghi-bao-cao-vien-12-2023.txt"
@@ -65,6 +65,24 @@ def make_config(tmp_path: Path, corpus: Path, **sections) -> Config:
 @pytest.fixture
 def cfg(tmp_path: Path, corpus_dir: Path) -> Config:
     return make_config(tmp_path, corpus_dir)
+
+
+class FailingEmbedder(Embedder):
+    """A real embedder that raises ``error`` once it has been given more than ``after`` texts,
+    one at a time: Ctrl-C or a crash in the middle of a build."""
+
+    def __init__(self, inner: Embedder, after: int, error: type[BaseException] = KeyboardInterrupt):
+        self.inner, self.after, self.error = inner, after, error
+        self.name, self.dim, self.batch_size = inner.name, inner.dim, 1
+
+    def encode(self, texts, kind):
+        self.after -= len(texts)
+        if self.after < 0:
+            raise self.error("the embedder died")
+        return self.inner.encode(texts, kind)
+
+    def count_tokens(self, texts):
+        return self.inner.count_tokens(texts)
 
 
 def whitespace_tokens(texts):

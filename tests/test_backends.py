@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
 
 from bot.service import QAService
-from retrieval.embedder import Embedder
 from retrieval.indexer import build_index, open_index, open_searcher
 from retrieval.ingest import document_from_record
 from retrieval.milvus.db import visible
 from retrieval.query import ACCENTED, FOLDED
 
-from .conftest import articles, make_config
+from .conftest import FailingEmbedder, articles, make_config
 
 BACKENDS = ["local", "milvus"]
 
@@ -39,27 +39,29 @@ def corpus(n: int = 8):
     return docs(articles(n) + [BRIDGE])
 
 
-def config(tmp_path, backend: str, **index):
+def config(tmp_path, backend: str, lexical: dict | None = None):
     # Small chunks: an article is several, so removing one takes several rows with it.
     chunking = {"max_tokens": 40, "overlap_tokens": 8}
-    return make_config(tmp_path, tmp_path / "corpus", index={"backend": backend, **index}, chunking=chunking)
+    return make_config(tmp_path, tmp_path / "corpus", index={"backend": backend}, chunking=chunking, lexical=lexical or {})
 
 
-class FailingEmbedder(Embedder):
-    """The stand-in embedder, failing after ``after`` texts: a build dying half-way."""
+@contextmanager
+def opened(cfg, embedder):
+    """The published index, closed after."""
+    index, _ = open_index(cfg, embedder, build_if_missing=False)
+    try:
+        yield index
+    finally:
+        index.close()
 
-    def __init__(self, inner: Embedder, after: int):
-        self.inner, self.after = inner, after
-        self.name, self.dim, self.batch_size = inner.name, inner.dim, 1
 
-    def encode(self, texts, kind):
-        self.after -= len(texts)
-        if self.after < 0:
-            raise RuntimeError("the embedder died")
-        return self.inner.encode(texts, kind)
+def every_chunk(index):
+    """Every chunk the index serves (ids are handed out from 1 up; these corpora make < 1,000)."""
+    return index.chunks(range(1, 10_000))
 
-    def count_tokens(self, texts):
-        return self.inner.count_tokens(texts)
+
+def chunk_ids(index, doc_id: str | None = None) -> set[int]:
+    return {c.chunk_id for c in every_chunk(index) if doc_id is None or c.doc_id == doc_id}
 
 
 def top_docs(cfg, embedder, question: str, k: int = 3) -> list[str]:
@@ -76,30 +78,23 @@ def test_add_remove_readd(tmp_path, backend, stand_in_embedder):
     first = build_index(corpus(), cfg, stand_in_embedder)
     assert (first.documents, len(first.added)) == (9, 9) and first.chunks_embedded == first.chunks > 9
     assert top_docs(cfg, stand_in_embedder, "cầu Rạch Miễu 2 dài bao nhiêu km?")[0] == "tin.jsonl#cau-rach-mieu"
-    index, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
-    bridge_ids = {c.chunk_id for c in index.chunks(range(1, 10_000)) if c.doc_id == "tin.jsonl#cau-rach-mieu"}
-    index.close()
+    with opened(cfg, stand_in_embedder) as index:
+        bridge_ids = chunk_ids(index, "tin.jsonl#cau-rach-mieu")
 
     removed = build_index(corpus()[:-1], cfg, stand_in_embedder)
     assert (removed.removed, removed.chunks_embedded, removed.documents) == (["tin.jsonl#cau-rach-mieu"], 0, 8)
-    index, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
-    try:
+    with opened(cfg, stand_in_embedder) as index:
         assert not index.knows("miễu", ACCENTED) and not index.knows("mieu", FOLDED)
         assert index.chunks(sorted(bridge_ids)) == []
-        assert "tin.jsonl#cau-rach-mieu" not in {c.doc_id for c in index.chunks(range(1, 10_000))}
-    finally:
-        index.close()
+        assert "tin.jsonl#cau-rach-mieu" not in {c.doc_id for c in every_chunk(index)}
     assert "tin.jsonl#cau-rach-mieu" not in top_docs(cfg, stand_in_embedder, "cầu Rạch Miễu 2 dài bao nhiêu km?")
 
     again = build_index(corpus(), cfg, stand_in_embedder)
     assert again.added == ["tin.jsonl#cau-rach-mieu"] and again.chunks_embedded == len(bridge_ids)
-    index, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
-    try:
-        new_ids = {c.chunk_id for c in index.chunks(range(1, 10_000)) if c.doc_id == "tin.jsonl#cau-rach-mieu"}
+    with opened(cfg, stand_in_embedder) as index:
+        new_ids = chunk_ids(index, "tin.jsonl#cau-rach-mieu")
         assert new_ids and not new_ids & bridge_ids  # chunk ids are never reused
         assert index.stats().documents == 9 and index.stats().last_date == "2024-03-05"
-    finally:
-        index.close()
     assert top_docs(cfg, stand_in_embedder, "cầu Rạch Miễu 2 dài bao nhiêu km?")[0] == "tin.jsonl#cau-rach-mieu"
 
 
@@ -112,12 +107,9 @@ def test_changed_document_reembeds_only_its_chunks(tmp_path, backend, stand_in_e
     summary = build_index(edited, cfg, stand_in_embedder)
     assert summary.changed == ["tin.jsonl#cau-rach-mieu"] and summary.unchanged == 8
     assert 0 < summary.chunks_embedded <= 2
-    index, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
-    try:
+    with opened(cfg, stand_in_embedder) as index:
         texts = dict(index.texts())
         assert texts["tin.jsonl#cau-rach-mieu"].endswith("xe thô sơ.") and len(texts) == 9
-    finally:
-        index.close()
     assert build_index(edited, cfg, stand_in_embedder).chunks_embedded == 0
 
 
@@ -125,8 +117,7 @@ def test_changed_document_reembeds_only_its_chunks(tmp_path, backend, stand_in_e
 def test_scores_of_given_chunks_are_the_searched_ones(tmp_path, backend, stand_in_embedder):
     cfg = config(tmp_path, backend)
     build_index(corpus(), cfg, stand_in_embedder)
-    index, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
-    try:
+    with opened(cfg, stand_in_embedder) as index:
         tokens = ["cầu", "khánh", "thành", "cầu_rạch", "hà", "nội"]
         ids, scores = index.lexical_search(tokens, ACCENTED, 5)
         assert len(ids) == 5 and (scores > 0).all()
@@ -142,8 +133,6 @@ def test_scores_of_given_chunks_are_the_searched_ones(tmp_path, backend, stand_i
         assert index.idf("chưa-từng-có", ACCENTED) == pytest.approx(np.log(1 + (n + 0.5) / 0.5))
         assert index.idfs(["cầu", "miễu"], ACCENTED) == [index.idf("cầu", ACCENTED), index.idf("miễu", ACCENTED)]
         assert index.idf("cầu", ACCENTED) < index.idf("miễu", ACCENTED)  # the bridge is in one article
-    finally:
-        index.close()
 
 
 def test_both_backends_give_the_same_answers(tmp_path, e5):
@@ -173,13 +162,11 @@ def test_both_backends_give_the_same_answers(tmp_path, e5):
 def test_readers_keep_their_build_until_they_reload(tmp_path, backend, stand_in_embedder):
     cfg = config(tmp_path, backend)
     build_index(corpus(), cfg, stand_in_embedder)
-    old, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
-    try:
-        old_ids = {c.chunk_id for c in old.chunks(range(1, 10_000))}
+    with opened(cfg, stand_in_embedder) as old:
+        old_ids = chunk_ids(old)
         # The bridge goes, a new article comes.
         build_index(corpus()[:-1] + docs([{**articles(1)[0], "id": "moi", "text": "Tin mới về cảng Cái Mép."}]), cfg, stand_in_embedder)
-        new, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
-        try:
+        with opened(cfg, stand_in_embedder) as new:
             assert old.stats().documents == 9 and new.stats().documents == 9
             assert old.knows("miễu", ACCENTED) and not new.knows("miễu", ACCENTED)
             assert new.knows("cảng", ACCENTED) and not old.knows("cảng", ACCENTED)
@@ -191,10 +178,6 @@ def test_readers_keep_their_build_until_they_reload(tmp_path, backend, stand_in_
             assert set(old.dense_search(vec, 1000)[0].tolist()) == old_ids
             assert set(old.lexical_search(["tại"], ACCENTED, 1000)[0].tolist()) <= old_ids
             assert set(new.dense_search(vec, 1000)[0].tolist()) - old_ids  # the new article's chunk
-        finally:
-            new.close()
-    finally:
-        old.close()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -206,21 +189,17 @@ def test_a_build_dying_half_way_leaves_the_published_one_serving(tmp_path, backe
     changed = docs([{**BRIDGE, "text": BRIDGE["text"] + " Bản sửa."}])[0]
     edited = corpus()[:-1] + docs([{**r, "id": f"moi-{r['id']}"} for r in articles(4)]) + [changed]
     with pytest.raises(RuntimeError, match="embedder died"):
-        build_index(edited, cfg, FailingEmbedder(stand_in_embedder, after=5))
-    index, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
-    try:
-        assert index.stats().documents == 9 and len(index) == sum(1 for _ in index.chunks(range(1, 10_000)))
+        build_index(edited, cfg, FailingEmbedder(stand_in_embedder, after=5, error=RuntimeError))
+    with opened(cfg, stand_in_embedder) as index:
+        assert index.stats().documents == 9 and len(index) == len(every_chunk(index))
         assert dict(index.texts())["tin.jsonl#cau-rach-mieu"] == BRIDGE["text"]
-    finally:
-        index.close()
     assert top_docs(cfg, stand_in_embedder, "Đà Nẵng lễ hội hoa xuân") == before
     # The next build is of another corpus (the new articles were taken back): nothing the dead
     # build wrote may surface in it.
     done = build_index(corpus()[:-1] + [changed], cfg, stand_in_embedder)
     assert (done.added, done.changed, done.documents) == ([], ["tin.jsonl#cau-rach-mieu"], 9)
-    index, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
-    try:
-        assert len(index) == done.chunks == sum(1 for _ in index.chunks(range(1, 10_000)))
+    with opened(cfg, stand_in_embedder) as index:
+        assert len(index) == done.chunks == len(every_chunk(index))
         texts = list(index.texts())
         assert len(texts) == 9 and dict(texts)["tin.jsonl#cau-rach-mieu"].endswith("Bản sửa.")
         if backend == "milvus":  # no row of the dead build is left, none is doubled
@@ -229,8 +208,6 @@ def test_a_build_dying_half_way_leaves_the_published_one_serving(tmp_path, backe
             assert len(rows) == len({r["chunk_id"] for r in rows}) == len(index)
             docs_rows = db.client.query(db.records, filter=f'kind == "doc" and {visible(gen)}', output_fields=["key"], limit=10_000)
             assert len(docs_rows) == len({r["key"] for r in docs_rows}) == 9
-    finally:
-        index.close()
 
 
 def test_milvus_rows_of_dropped_builds_are_deleted(tmp_path, stand_in_embedder):
@@ -308,13 +285,10 @@ def test_milvus_bm25_stays_exact_when_lengths_drift_or_settings_change(tmp_path,
         (corpus() + docs(long_articles), {"k1": 1.5, "b": 0.6}),  # other BM25 settings
     ]
     for n, (documents, lexical) in enumerate(steps):
-        local = make_config(tmp_path / f"local-{n}", tmp_path, index={"backend": "local"}, chunking={"max_tokens": 40, "overlap_tokens": 8}, lexical=lexical)
-        milvus = make_config(tmp_path / "milvus", tmp_path, index={"backend": "milvus"}, chunking={"max_tokens": 40, "overlap_tokens": 8}, lexical=lexical)
+        local, milvus = config(tmp_path / f"local-{n}", "local", lexical), config(tmp_path / "milvus", "milvus", lexical)
         build_index(documents, local, stand_in_embedder)
         summary = build_index(documents, milvus, stand_in_embedder)
-        a, _ = open_index(local, stand_in_embedder, build_if_missing=False)
-        b, _ = open_index(milvus, stand_in_embedder, build_if_missing=False)
-        try:
+        with opened(local, stand_in_embedder) as a, opened(milvus, stand_in_embedder) as b:
             if n == 1:
                 before = b.stats_.streams[ACCENTED]
                 assert summary.chunks_embedded < summary.chunks  # kept chunks were not embedded again
@@ -323,28 +297,19 @@ def test_milvus_bm25_stays_exact_when_lengths_drift_or_settings_change(tmp_path,
                 ids, scores = a.lexical_search(tokens, stream, 1000)
                 got_ids, got = b.lexical_search(tokens, stream, 1000)
                 assert dict(zip(got_ids.tolist(), got.tolist())) == pytest.approx(dict(zip(ids.tolist(), scores.tolist())), rel=1e-5)
-        finally:
-            a.close()
-            b.close()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_rebuild_embeds_everything_again_while_the_old_build_serves(tmp_path, backend, stand_in_embedder):
     cfg = config(tmp_path, backend)
     build_index(corpus(), cfg, stand_in_embedder)
-    old, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
-    try:
-        old_ids = {c.chunk_id for c in old.chunks(range(1, 10_000))}
+    with opened(cfg, stand_in_embedder) as old:
+        old_ids = chunk_ids(old)
         summary = build_index(corpus(), cfg, stand_in_embedder, rebuild=True)
         assert len(summary.added) == 9 and summary.chunks_embedded == summary.chunks == len(old_ids)
         vec = stand_in_embedder.encode(["cầu Rạch Miễu"], "query")[0]
         assert set(old.dense_search(vec, 1000)[0].tolist()) == old_ids  # the old build still answers
-        new, _ = open_index(cfg, stand_in_embedder, build_if_missing=False)
-        try:
+        with opened(cfg, stand_in_embedder) as new:
             new_ids = set(new.dense_search(vec, 1000)[0].tolist())
             assert len(new_ids) == len(old_ids) and (backend == "local" or not new_ids & old_ids)
             assert new.stats().documents == 9 and new.stats().backend == backend
-        finally:
-            new.close()
-    finally:
-        old.close()

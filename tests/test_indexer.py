@@ -1,6 +1,5 @@
 import pytest
 
-from retrieval.embedder import Embedder
 from retrieval.errors import IndexBusy, IndexMismatch, IndexMissing
 from retrieval.generations import BuildLock, live_generation
 from retrieval.index import load_index
@@ -8,7 +7,7 @@ from retrieval.indexer import index_corpus, open_searcher
 from retrieval.manifest import manifest_for
 from retrieval.search import Searcher
 
-from .conftest import make_config
+from .conftest import FailingEmbedder, make_config
 
 EXTRA = """Khánh thành cầu Rạch Miễu 2 nối Tiền Giang và Bến Tre
 
@@ -16,23 +15,6 @@ Sáng 5/3/2024, tại Bến Tre, cầu Rạch Miễu 2 được khánh thành sa
 
 Thanh Hà (TTXVN)
 """
-
-
-class InterruptingEmbedder(Embedder):
-    """The real embedder, with Ctrl-C pressed after ``after`` texts."""
-
-    def __init__(self, inner: Embedder, after: int):
-        self.inner, self.after = inner, after
-        self.name, self.dim, self.batch_size = inner.name, inner.dim, 1
-
-    def encode(self, texts, kind):
-        self.after -= len(texts)
-        if self.after < 0:
-            raise KeyboardInterrupt
-        return self.inner.encode(texts, kind)
-
-    def count_tokens(self, texts):
-        return self.inner.count_tokens(texts)
 
 
 def chunk_ids(cfg, embedder):
@@ -122,7 +104,7 @@ def test_interrupted_build_leaves_previous_index_live(cfg, e5, corpus_dir):
     first = index_corpus(cfg, e5)
     (corpus_dir / "cau.txt").write_text(EXTRA, encoding="utf-8")
     with pytest.raises(KeyboardInterrupt):
-        index_corpus(cfg, InterruptingEmbedder(e5, after=0))
+        index_corpus(cfg, FailingEmbedder(e5, after=0))
     assert live_generation(cfg.index.path).name == first.generation
     index = load_index(cfg.index.path, manifest_for(cfg, e5))
     assert index.store.counts() == (2, first.chunks)
