@@ -313,3 +313,21 @@ def test_a_rebuild_embeds_everything_again_while_the_old_build_serves(tmp_path, 
             new_ids = set(new.dense_search(vec, 1000)[0].tolist())
             assert len(new_ids) == len(old_ids) and (backend == "local" or not new_ids & old_ids)
             assert new.stats().documents == 9 and new.stats().backend == backend
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_very_long_id_and_text_are_stored_whole(tmp_path, backend, stand_in_embedder):
+    """A JSONL id field can be anything, an article can be long: neither may fail a build (the
+    engine's text fields hold 64 KB at most)."""
+    huge = {**BRIDGE, "id": "mã-" * 30_000, "text": BRIDGE["text"] + " Người dân vui mừng." * 4_000}
+    cfg = config(tmp_path, backend)
+    summary = build_index(corpus()[:-1] + docs([huge]), cfg, stand_in_embedder)
+    long_id = f"tin.jsonl#{huge['id']}"
+    assert long_id in summary.added and summary.documents == 9
+    with opened(cfg, stand_in_embedder) as index:
+        assert dict(index.texts())[long_id] == huge["text"]
+        ids, _ = index.lexical_search(["miễu"], ACCENTED, 5)
+        assert {c.doc_id for c in index.chunks(ids)} == {long_id}
+    assert build_index(corpus()[:-1], cfg, stand_in_embedder).documents == 8
+    with opened(cfg, stand_in_embedder) as index:
+        assert long_id not in dict(index.texts())

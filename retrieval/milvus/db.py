@@ -26,6 +26,7 @@ moves, and a build must read back what it wrote.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -58,6 +59,7 @@ IN_BATCH = 1_000  # ids in one "in [...]" filter
 WRITE_BATCH = 500  # rows a request
 DOCS_BATCH = 100  # documents read a request
 WINDOW = 16_384  # most rows one query or search returns
+DOC_ID_BYTES = 1_024  # longer document ids are stored as their hash (``doc_key``)
 CHUNK_FIELDS = ["row", "chunk_id", "doc_row", "start", "end", "born", "died", "dense", "accented", "folded", "accented_len", "folded_len"]
 RECORD_FIELDS = ["key", "kind", "doc_id", "row", "part", "hash", "born", "died", "body", "v"]
 STRONG = "Strong"
@@ -124,7 +126,7 @@ class MilvusDb:
             s = self.client.create_schema(auto_id=False)
             s.add_field("key", DataType.VARCHAR, is_primary=True, max_length=256)
             s.add_field("kind", DataType.VARCHAR, max_length=16)
-            s.add_field("doc_id", DataType.VARCHAR, max_length=4096)
+            s.add_field("doc_id", DataType.VARCHAR, max_length=DOC_ID_BYTES)
             s.add_field("hash", DataType.VARCHAR, max_length=128)
             for name in ("row", "part", "born", "died"):
                 s.add_field(name, DataType.INT64)
@@ -252,11 +254,19 @@ def record(key: str, kind: str, body: str, *, doc_id: str = "", row: int = 0, pa
     return {"key": key, "kind": kind, "doc_id": doc_id, "row": row, "part": part, "hash": hash, "born": born, "died": died, "body": body, "v": [0.0, 0.0]}
 
 
+def doc_key(doc_id: str) -> str:
+    """What the ``doc_id`` field holds: the id, or for one too long for the field (a JSONL id
+    field can be anything) its SHA-256; the whole id is in the document's JSON either way."""
+    if len(doc_id.encode("utf-8")) <= DOC_ID_BYTES:
+        return doc_id
+    return "sha256:" + hashlib.sha256(doc_id.encode("utf-8")).hexdigest()
+
+
 def document_records(doc_row: int, doc: dict, content_hash: str, born: int) -> list[dict]:
     """A document's JSON as records of at most ``BODY_CHARS`` characters each."""
     text = json.dumps(doc, ensure_ascii=False)
     parts = [text[a : a + BODY_CHARS] for a in range(0, len(text), BODY_CHARS)]
     return [
-        record(f"doc/{doc_row}/{i}", "doc", p, doc_id=doc["doc_id"], row=doc_row, part=i, hash=content_hash if i == 0 else "", born=born)
+        record(f"doc/{doc_row}/{i}", "doc", p, doc_id=doc_key(doc["doc_id"]), row=doc_row, part=i, hash=content_hash if i == 0 else "", born=born)
         for i, p in enumerate(parts)
     ]

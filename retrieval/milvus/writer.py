@@ -32,7 +32,7 @@ from ..query import FOLDED
 from ..store import StoredChunk
 from ..text import lexical_tokens
 from ..vector_writer import Progress, VectorWriter
-from .db import ALIVE, CHUNK_FIELDS, IN_BATCH, MilvusDb, document_records, id_list, visible
+from .db import ALIVE, CHUNK_FIELDS, IN_BATCH, MilvusDb, doc_key, document_records, id_list, visible
 from .terms import CorpusStats, tf_parts
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def build_milvus(
     collections are kept, and serving bots answer from the old build until the new one is
     published (a model of another vector size needs other collections: ``index.collection``)."""
     t0 = time.monotonic()
-    docs = {d.doc_id: d for d in documents}
+    docs = {doc_key(d.doc_id): d for d in documents}  # as the engine holds their ids
     wanted = manifest_for(cfg, embedder)
     dim = db.dim()
     if dim is not None and dim != embedder.dim:
@@ -111,14 +111,15 @@ def build_milvus(
     old = _live_documents(db, gen) if live is not None else {}
     if rebuild:  # every old row goes, every document comes anew; the counters go on (ids are never reused)
         stats = CorpusStats(next_token=stats.next_token, next_row=stats.next_row, next_chunk=stats.next_chunk, next_doc=stats.next_doc)
-        summary.added, summary.removed = sorted(docs), []
+        added, removed, changed = sorted(docs), [], []
         gone = [row for _, row in old.values()]
     else:
-        summary.added = sorted(set(docs) - set(old))
-        summary.removed = sorted(set(old) - set(docs))
-        summary.changed = sorted(i for i in set(docs) & set(old) if docs[i].content_hash != old[i][0])
-        summary.unchanged = len(set(docs) & set(old)) - len(summary.changed)
-        gone = [old[i][1] for i in summary.removed + summary.changed]
+        added, removed = sorted(set(docs) - set(old)), sorted(set(old) - set(docs))
+        changed = sorted(i for i in set(docs) & set(old) if docs[i].content_hash != old[i][0])
+        summary.unchanged = len(set(docs) & set(old)) - len(changed)
+        gone = [old[i][1] for i in removed + changed]
+    summary.added, summary.changed = [docs[k].doc_id for k in added], [docs[k].doc_id for k in changed]
+    summary.removed = removed  # the ids (a hash for one too long to store: ``doc_key``)
     retokenize = live is not None and live[1].get(LEXICAL) != wanted[LEXICAL]
     if live is not None and not (rebuild or summary.added or summary.removed or summary.changed or retokenize):
         summary.documents, summary.chunks = stats.documents, stats.chunks
@@ -130,7 +131,7 @@ def build_milvus(
     _drop_documents(db, None if rebuild else stats, gone, gen, new_gen)
     new = [
         (doc, chunk_document(doc.doc_id, doc.text, embedder.count_tokens, cfg.chunking.max_tokens, cfg.chunking.overlap_tokens))
-        for doc in (docs[i] for i in summary.added + summary.changed)
+        for doc in (docs[k] for k in added + changed)
     ]
     # First pass: the new chunks' tokens counted (not kept: lists of token strings cost GBs at
     # 1e5 chunks), so the average length is known before any weight is written.
@@ -162,7 +163,7 @@ def _stats(db: MilvusDb, gen: int) -> CorpusStats:
 
 
 def _live_documents(db: MilvusDb, gen: int) -> dict[str, tuple[str, int]]:
-    """doc_id -> (content hash, document row) of what generation ``gen`` holds."""
+    """``doc_key`` -> (content hash, document row) of what generation ``gen`` holds."""
     flt = f'kind == "doc" and part == 0 and {visible(gen)}'
     return {r["doc_id"]: (r["hash"], int(r["row"])) for r in db.iterate(db.records, flt, ["doc_id", "hash", "row"])}
 
