@@ -75,7 +75,7 @@ def engine_errors(uri: str):
     try:
         yield
     except MilvusException as exc:
-        raise EngineError(f"Milvus at {uri} failed: {exc.message if hasattr(exc, 'message') else exc}") from exc
+        raise EngineError(f"Milvus at {uri} failed: {getattr(exc, 'message', exc)}") from exc
 
 
 def visible(gen: int) -> str:
@@ -97,7 +97,8 @@ class MilvusDb:
         try:
             self.client = MilvusClient(uri=uri, token=token or "")
         except MilvusException as exc:
-            raise EngineError(f"cannot open Milvus at {self.uri}: {exc}") from exc
+            lite = "" if "://" in uri else " (Milvus Lite: one process at a time; is another qabot using this file?)"
+            raise EngineError(f"cannot open Milvus at {self.uri}{lite}: {getattr(exc, 'message', exc)}") from exc
 
     def close(self) -> None:
         self.client.close()
