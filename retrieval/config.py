@@ -65,6 +65,16 @@ class IndexConfig:
         """``uri``, or the Milvus Lite file inside ``path`` (which the bench and eval move)."""
         return self.uri or str(self.path / "milvus.db")
 
+    @property
+    def shown_uri(self) -> str:
+        """``milvus_uri`` for messages and logs: a user:password in it is left out."""
+        return redact_uri(self.milvus_uri)
+
+
+def redact_uri(uri: str) -> str:
+    """``uri`` without the credentials a URL can carry (``http://user:password@host``)."""
+    return re.sub(r"//[^/@]*@", "//", uri)
+
 
 @dataclass
 class EmbeddingConfig:
@@ -277,11 +287,15 @@ def _check_backend(index: IndexConfig, base: Path) -> None:
         raise ConfigError(f"index.collection must be letters, digits and _ (not first a digit), got {index.collection!r}")
     if index.follow_seconds < 0:
         raise ConfigError(f"index.follow_seconds must be 0 (never) or more, got {index.follow_seconds!r}")
+    if index.backend == "milvus" and not 0 < index.follow_seconds <= 300:
+        # A superseded Milvus build's rows are deleted 10 minutes after the next is published
+        # (retrieval.milvus.db.GRACE_SECONDS): a bot must have moved on by then.
+        raise ConfigError(f"index.follow_seconds must be above 0 and at most 300 with index.backend: milvus, got {index.follow_seconds!r}")
     if index.uri is None:
         return
     if "://" in index.uri:
         if not index.uri.startswith(("http://", "https://", "tcp://", "unix://")):
-            raise ConfigError(f"index.uri must be a path ending in .db or an http(s):// URL, got {index.uri!r}")
+            raise ConfigError(f"index.uri must be a path ending in .db or an http(s):// URL, got {redact_uri(index.uri)!r}")
     else:
         if not index.uri.endswith(".db"):
             raise ConfigError(f"index.uri: a Milvus Lite file must end in .db, got {index.uri!r}")

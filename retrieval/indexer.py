@@ -293,7 +293,7 @@ def index_built(cfg: Config) -> bool:
 
 
 def _where(cfg: Config) -> str:
-    return f"{cfg.index.milvus_uri} ({cfg.index.collection})" if cfg.index.backend == "milvus" else str(cfg.index.path)
+    return f"{cfg.index.shown_uri} ({cfg.index.collection})" if cfg.index.backend == "milvus" else str(cfg.index.path)
 
 
 def open_searcher(cfg: Config, embedder: Embedder, *, build_if_missing: bool = True, progress: bool = False) -> tuple[Searcher, IndexSummary | None]:

@@ -13,9 +13,11 @@ import pytest
 
 from bot.service import QAService
 from retrieval.indexer import build_index, open_index, open_searcher
+from retrieval.chunking import embedding_text
 from retrieval.ingest import document_from_record
 from retrieval.milvus.db import visible
 from retrieval.query import ACCENTED, FOLDED
+from retrieval.text import lexical_tokens
 
 from .conftest import FailingEmbedder, articles, make_config
 
@@ -131,8 +133,11 @@ def test_scores_of_given_chunks_are_the_searched_ones(tmp_path, backend, stand_i
         assert np.allclose(index.dense_scores(vec, d_ids), d_scores, atol=1e-5)
         n = len(index)
         assert index.idf("chưa-từng-có", ACCENTED) == pytest.approx(np.log(1 + (n + 0.5) / 0.5))
-        assert index.idfs(["cầu", "miễu"], ACCENTED) == [index.idf("cầu", ACCENTED), index.idf("miễu", ACCENTED)]
-        assert index.idf("cầu", ACCENTED) < index.idf("miễu", ACCENTED)  # the bridge is in one article
+        # df counted here from the chunks' own tokens, as BM25 counts them
+        texts = [lexical_tokens(embedding_text(c.doc.title, c.text)) for c in every_chunk(index)]
+        for word in ("cầu", "miễu", "tại"):
+            df = sum(word in t for t in texts)
+            assert index.idfs([word], ACCENTED)[0] == pytest.approx(np.log(1 + (n - df + 0.5) / (df + 0.5)), rel=1e-6)
 
 
 def test_both_backends_give_the_same_answers(tmp_path, e5):
@@ -210,11 +215,12 @@ def test_a_build_dying_half_way_leaves_the_published_one_serving(tmp_path, backe
             assert len(docs_rows) == len({r["key"] for r in docs_rows}) == 9
 
 
-def test_milvus_rows_of_dropped_builds_are_deleted(tmp_path, stand_in_embedder):
-    """Rows only a build two back could see go once a build is published: the collections do
-    not grow with every reload."""
+def test_milvus_rows_of_dropped_builds_are_deleted(tmp_path, stand_in_embedder, monkeypatch):
+    """Rows that only builds superseded more than ``GRACE_SECONDS`` ago could see go once a build
+    is published: the collections do not grow with every reload."""
     from retrieval.milvus import connect
 
+    monkeypatch.setattr("retrieval.milvus.db.GRACE_SECONDS", 0)
     cfg = config(tmp_path, "milvus")
     build_index(corpus(), cfg, stand_in_embedder)
     for n in (7, 8, 6):
@@ -331,3 +337,60 @@ def test_a_very_long_id_and_text_are_stored_whole(tmp_path, backend, stand_in_em
     assert build_index(corpus()[:-1], cfg, stand_in_embedder).documents == 8
     with opened(cfg, stand_in_embedder) as index:
         assert long_id not in dict(index.texts())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_first_build_dying_leaves_nothing_behind(tmp_path, backend, stand_in_embedder, monkeypatch):
+    monkeypatch.setattr("retrieval.vector_writer.EMBED_TEXTS", 2)  # rows are written before it dies
+    cfg = config(tmp_path, backend)
+    with pytest.raises(RuntimeError, match="embedder died"):
+        build_index(corpus(), cfg, FailingEmbedder(stand_in_embedder, after=20, error=RuntimeError))
+    summary = build_index(docs(articles(3)), cfg, stand_in_embedder)  # a smaller corpus this time
+    assert summary.documents == 3
+    with opened(cfg, stand_in_embedder) as index:
+        assert len(index) == summary.chunks == len(every_chunk(index))
+        assert sorted(doc_id for doc_id, _ in index.texts()) == [f"tin.jsonl#bai-00{i}" for i in range(3)]
+        ids, _ = index.lexical_search(["tại"], ACCENTED, 1000)
+        assert {c.doc_id for c in index.chunks(ids)} == {f"tin.jsonl#bai-00{i}" for i in range(3)}
+    assert build_index(docs(articles(2)), cfg, stand_in_embedder).documents == 2  # counts stay true
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_reader_two_builds_behind_still_answers_whole(tmp_path, backend, stand_in_embedder):
+    """A bot that has not followed yet keeps its whole build while newer ones are published."""
+    cfg = config(tmp_path, backend)
+    build_index(corpus(), cfg, stand_in_embedder)
+    with opened(cfg, stand_in_embedder) as old:
+        before = chunk_ids(old)
+        build_index(corpus()[:-1], cfg, stand_in_embedder)
+        build_index(corpus()[:-2], cfg, stand_in_embedder)
+        vec = stand_in_embedder.encode(["cầu Rạch Miễu"], "query")[0]
+        assert set(old.dense_search(vec, 1000)[0].tolist()) == before == chunk_ids(old)
+
+
+def test_milvus_lets_one_builder_in_at_a_time(tmp_path, stand_in_embedder, monkeypatch):
+    from retrieval.errors import IndexBusy
+    from retrieval.milvus import connect
+
+    cfg = config(tmp_path, "milvus")
+    build_index(corpus(), cfg, stand_in_embedder)
+    other = connect(cfg.index)  # another builder, elsewhere
+    try:
+        other.lock("tau-1:4242")
+        with pytest.raises(IndexBusy, match="another index build"):
+            build_index(corpus()[:-1], cfg, stand_in_embedder)
+        monkeypatch.setattr("time.time", lambda: 4e9)  # its lease ran out: a dead builder's
+        assert build_index(corpus()[:-1], cfg, stand_in_embedder).documents == 8
+    finally:
+        other.close()
+
+
+def test_milvus_messages_leave_the_password_out(tmp_path, stand_in_embedder):
+    from retrieval.errors import IndexProblem
+
+    cfg = config(tmp_path, "milvus")
+    cfg.index.uri = "http://alice:s3cr3t@127.0.0.1:1"  # nothing listens there
+    with pytest.raises(IndexProblem) as failed:
+        open_index(cfg, stand_in_embedder, build_if_missing=False)
+    assert "127.0.0.1:1" in str(failed.value) and "s3cr3t" not in str(failed.value)
+    assert cfg.index.shown_uri == "http://127.0.0.1:1"

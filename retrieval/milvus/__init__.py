@@ -58,8 +58,9 @@ def migrate_local(cfg: Config, embedder):
         return None
     db = connect(cfg.index)
     try:
-        if db.exists() and db.live() is not None:
-            return None
+        with engine_errors(db.uri):
+            if db.exists() and db.live() is not None:
+                return None
         try:
             local = load_index(cfg.index.path, manifest_for(cfg, embedder))
         except IndexMismatch as exc:
@@ -92,14 +93,14 @@ def open_milvus(index: IndexConfig, wanted: dict | None = None) -> MilvusIndex:
             live = db.live() if db.exists() else None
             text = db.read_stats(live[0]) if live is not None else None
         if live is None:
-            raise IndexMissing(f"no index in Milvus at {index.milvus_uri} ({index.collection}); build it with: qabot index")
+            raise IndexMissing(f"no index in Milvus at {index.shown_uri} ({index.collection}); build it with: qabot index")
         gen, manifest = live
         if wanted is not None:
-            check_manifest(manifest, wanted, index.milvus_uri)
+            check_manifest(manifest, wanted, index.shown_uri)
         try:
             stats = CorpusStats.loads(text or "")
         except ValueError as exc:
-            raise IndexDamaged(f"{index.collection}_records stats/{gen}", index.milvus_uri, str(exc)) from None
+            raise IndexDamaged(f"{index.collection}_records stats/{gen}", index.shown_uri, str(exc)) from None
     except BaseException:
         db.close()
         raise

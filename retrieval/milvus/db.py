@@ -29,12 +29,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
+import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from ..errors import IndexProblem, MissingDependency
+from ..config import redact_uri
+from ..errors import IndexBusy, IndexProblem, MissingDependency
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,11 @@ DOC_ID_BYTES = 1_024  # longer document ids are stored as their hash (``doc_key`
 CHUNK_FIELDS = ["row", "chunk_id", "doc_row", "start", "end", "born", "died", "dense", "accented", "folded", "accented_len", "folded_len"]
 RECORD_FIELDS = ["key", "kind", "doc_id", "row", "part", "hash", "born", "died", "body", "v"]
 STRONG = "Strong"
+# A superseded build's rows are kept this long after the next is published (``collect``): the
+# bots serving it follow within ``index.follow_seconds``, which config keeps well below this.
+GRACE_SECONDS = 600
+KEEP_TIMES = 50  # publication times the pointer remembers
+LEASE_SECONDS = 1800  # a build lease not renewed for this long is taken to be a dead builder's
 
 
 class EngineError(IndexProblem):
@@ -92,8 +98,10 @@ class MilvusDb:
 
     def __init__(self, uri: str, collection: str, token: str | None = None):
         self.name = collection
-        self.uri = re.sub(r"//[^/@]*@", "//", uri)  # for messages: a user:password in the URL stays out
+        self.uri = redact_uri(uri)  # for messages: a user:password in the URL stays out
         self.chunks, self.records = f"{collection}_chunks", f"{collection}_records"
+        self._lease_owner: str | None = None
+        self._lease_since, self._renewed = "", 0.0
         try:
             self.client = MilvusClient(uri=uri, token=token or "")
         except MilvusException as exc:
@@ -150,15 +158,54 @@ class MilvusDb:
 
     def live(self) -> tuple[int, dict] | None:
         """(generation, manifest) of the published build; None before the first."""
+        body = self._pointer()
+        return (int(body["generation"]), body["manifest"]) if body else None
+
+    def _pointer(self) -> dict | None:
         rows = self.client.query(self.records, filter='key == "live"', output_fields=["body"], consistency_level=STRONG)
-        if not rows:
-            return None
-        body = json.loads(rows[0]["body"])
-        return int(body["generation"]), body["manifest"]
+        return json.loads(rows[0]["body"]) if rows else None
 
     def set_live(self, gen: int, manifest: dict) -> None:
-        body = json.dumps({"generation": gen, "manifest": manifest}, ensure_ascii=False)
+        """Publish ``gen``, noting when (``collect`` keeps a superseded build for a while)."""
+        published = (self._pointer() or {}).get("published", {})
+        published = {g: t for g, t in published.items() if int(g) > gen - KEEP_TIMES} | {str(gen): time.time()}
+        body = json.dumps({"generation": gen, "manifest": manifest, "published": published}, ensure_ascii=False)
         self.client.upsert(self.records, [record("live", "pointer", body, born=0)])
+
+    # --- one build at a time ------------------------------------------------------------------
+
+    def lock(self, owner: str) -> None:
+        """Take the build lease (``IndexBusy`` while another builder holds one that has not
+        expired). Milvus has no compare-and-set: the lease is written, then read back, which
+        keeps two builders apart unless they start within the same moment."""
+        held = self._lease()
+        if held and held["owner"] != owner and held["expires"] > time.time():
+            raise IndexBusy(f"another index build is writing to this Milvus index (since {held['since']})")
+        self._write_lease(owner, since=time.strftime("%Y-%m-%d %H:%M:%S %Z"))
+        held = self._lease()
+        if not held or held["owner"] != owner:
+            raise IndexBusy("another index build took this Milvus index at the same moment")
+        self._lease_owner, self._lease_since, self._renewed = owner, held["since"], time.monotonic()
+
+    def unlock(self) -> None:
+        held = self._lease()
+        if held and held["owner"] == self._lease_owner:
+            self.delete(self.records, 'key == "lock"')
+        self._lease_owner = None
+
+    def _lease(self) -> dict | None:
+        rows = self.client.query(self.records, filter='key == "lock"', output_fields=["body"], consistency_level=STRONG)
+        return json.loads(rows[0]["body"]) if rows else None
+
+    def _write_lease(self, owner: str, since: str) -> None:
+        body = json.dumps({"owner": owner, "since": since, "expires": time.time() + LEASE_SECONDS})
+        self.client.upsert(self.records, [record("lock", "lock", body, born=0)])
+
+    def _renew(self) -> None:
+        """Extend a held lease, at most once a minute: called as a build writes."""
+        if self._lease_owner and time.monotonic() - self._renewed > 60:
+            self._write_lease(self._lease_owner, self._lease_since)
+            self._renewed = time.monotonic()
 
     # --- reading ----------------------------------------------------------------------------------
 
@@ -216,6 +263,7 @@ class MilvusDb:
     # --- writing ----------------------------------------------------------------------------------
 
     def insert(self, collection: str, rows: list[dict]) -> None:
+        self._renew()
         for a in range(0, len(rows), WRITE_BATCH):
             self.client.insert(collection, rows[a : a + WRITE_BATCH])
 
@@ -228,6 +276,7 @@ class MilvusDb:
         no partial update). Returns how many."""
         fields = CHUNK_FIELDS if collection == self.chunks else RECORD_FIELDS
         rows = [{**r, "died": gen} for r in self.iterate(collection, flt, fields)]
+        self._renew()
         for a in range(0, len(rows), WRITE_BATCH):
             self.client.upsert(collection, rows[a : a + WRITE_BATCH])
         return len(rows)
@@ -244,10 +293,16 @@ class MilvusDb:
                 log.info("revived %d rows of %s that an unfinished build had dropped", revived, collection)
 
     def collect(self, live: int) -> None:
-        """Delete what neither ``live`` nor the generation before it can see."""
+        """Delete the rows no servable build can see. A superseded build stays servable for
+        ``GRACE_SECONDS`` after its successor was published (the one before ``live`` always):
+        a replica on it keeps answering whole until it follows (``index.follow_seconds``)."""
+        published = {int(g): t for g, t in ((self._pointer() or {}).get("published", {})).items()}
+        now = time.time()
+        servable = [g for g in published if g < live and now - published.get(g + 1, now) < GRACE_SECONDS]
+        oldest = min([live - 1, *servable])
         for collection in (self.chunks, self.records):
-            self.delete(collection, f"died < {int(live)}")
-        self.delete(self.records, f'kind == "stats" and row < {int(live) - 1}')
+            self.delete(collection, f"died <= {int(oldest)}")
+        self.delete(self.records, f'kind == "stats" and row < {int(oldest)}')
 
 
 def record(key: str, kind: str, body: str, *, doc_id: str = "", row: int = 0, part: int = 0, hash: str = "", born: int, died: int = ALIVE) -> dict:

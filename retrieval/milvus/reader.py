@@ -23,22 +23,23 @@ from ..ingest import Document
 from ..query import ACCENTED, QUESTION_SYLLABLES, RESTORED_PHRASES
 from ..restore import Restorer, vocabulary_forms
 from ..store import StoredChunk
-from .db import IN_BATCH, WINDOW, MilvusDb, id_list, visible
+from .db import IN_BATCH, WINDOW, MilvusDb, engine_errors, id_list, visible
 from .terms import CorpusStats, question_vector
 
 log = logging.getLogger(__name__)
 
 DOC_CACHE = 4096  # documents kept in memory (a version is never changed: a new one gets a new row)
-SPAN_CACHE = 100_000  # chunks' places kept in memory (three ints each)
+ROW_CACHE = 20_000  # chunks' places and vectors kept in memory (~1.6 KB each at 384 dimensions)
 
 
 @dataclass(frozen=True)
-class _Span:
-    """Where a chunk is: its document version and offsets."""
+class _Row:
+    """What search reads of a chunk's row: its document version, offsets and vector."""
 
     doc_row: int
     start: int
     end: int
+    dense: np.ndarray
 
 
 def _none() -> tuple[np.ndarray, np.ndarray]:
@@ -52,7 +53,7 @@ class MilvusIndex(Index):
         self.db, self.generation, self.manifest, self.stats_ = db, generation, manifest, stats
         self._filter = visible(generation)
         self._docs: OrderedDict[int, Document] = OrderedDict()
-        self._span_cache: OrderedDict[int, _Span] = OrderedDict()
+        self._row_cache: OrderedDict[int, _Row] = OrderedDict()
         self._lock = threading.Lock()
         self._restorer: Restorer | None = None
 
@@ -63,7 +64,8 @@ class MilvusIndex(Index):
         return str(self.generation)
 
     def latest_build_id(self) -> str:
-        live = self.db.live()
+        with engine_errors(self.db.uri):
+            live = self.db.live()
         return str(live[0]) if live is not None else self.build_id()
 
     # --- search -----------------------------------------------------------------------------------
@@ -86,7 +88,13 @@ class MilvusIndex(Index):
         return self._search("dense", np.asarray(vector, dtype=np.float32).tolist(), k) if k > 0 else _none()
 
     def dense_scores(self, vector, ids):
-        return self._scores_of("dense", np.asarray(vector, dtype=np.float32).tolist(), [int(i) for i in ids])
+        # From the stored vectors, not a search among the chunks: exact whatever the dense
+        # index (an HNSW or IVF search may pass a candidate by), and float vectors decode fast.
+        ids = [int(i) for i in ids]
+        rows = self._rows(ids)
+        zero = np.zeros(len(vector), dtype=np.float32)
+        vecs = np.array([rows[i].dense if i in rows else zero for i in ids], dtype=np.float32).reshape(len(ids), len(vector))
+        return vecs @ np.asarray(vector, dtype=np.float32)
 
     def _search(self, field: str, query, k: int, among: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, inner products) of the top ``k`` of the build (of ``among`` only, if
@@ -94,20 +102,21 @@ class MilvusIndex(Index):
         if not self.stats_.chunks:
             return _none()
         flt = self._filter if among is None else f"chunk_id in {id_list(among)} and {self._filter}"
-        found = self.db.client.search(
-            self.db.chunks, data=[query], anns_field=field, limit=min(k, WINDOW), filter=flt,
-            output_fields=["chunk_id"], search_params={"metric_type": "IP"},
-        )[0]
+        with engine_errors(self.db.uri):
+            found = self.db.client.search(
+                self.db.chunks, data=[query], anns_field=field, limit=min(k, WINDOW), filter=flt,
+                output_fields=["chunk_id"], search_params={"metric_type": "IP"},
+            )[0]
         if field != "dense":
             found = [h for h in found if h["distance"] > 0]
         ids = np.fromiter((h["entity"]["chunk_id"] for h in found), dtype=np.int64, count=len(found))
         return ids, np.fromiter((h["distance"] for h in found), dtype=np.float32, count=len(found))
 
     def _scores_of(self, field: str, query, ids: list[int]) -> np.ndarray:
-        """The engine's inner product of ``query`` with each of these chunks (0 for a chunk it
-        does not have, or, in a BM25 stream, one without a token of the question): a search
-        among them, so no stored vector travels (decoding sparse rows in the client cost more
-        than the whole search)."""
+        """The engine's BM25 score of each of these chunks (0 for a chunk it does not have or
+        one without a token of the question): a search among them (exact: the sparse index is),
+        so no stored sparse vector travels (pymilvus decodes them in Python: fetching a search's
+        candidates' cost more than the whole search)."""
         out = np.zeros(len(ids), dtype=np.float32)
         if not ids or not query:
             return out
@@ -118,21 +127,26 @@ class MilvusIndex(Index):
             found.update(zip(got.tolist(), scores.tolist()))
         return np.array([found.get(i, 0.0) for i in ids], dtype=np.float32)
 
-    def _spans(self, ids: Sequence[int]) -> dict[int, _Span]:
-        """Where these chunks are (those that exist), from the cache or one request for all that
-        are not there: a generation's rows never change, so caching them is exact."""
+    def _rows(self, ids: Sequence[int]) -> dict[int, _Row]:
+        """These chunks' places and vectors (those that exist), from the cache or one request
+        for all that are not there: a generation's rows never change, so caching them is exact,
+        and a search reads its candidates two or three times."""
         with self._lock:
-            out = {i: span for i in ids if (span := self._span_cache.get(i)) is not None}
+            out = {i: row for i in ids if (row := self._row_cache.get(i)) is not None}
             for i in out:
-                self._span_cache.move_to_end(i)
+                self._row_cache.move_to_end(i)
         missing = sorted({int(i) for i in ids} - set(out))
         if missing:
-            rows = self.db.chunk_rows(self.generation, missing, ["chunk_id", "doc_row", "start", "end"])
-            fetched = {int(r["chunk_id"]): _Span(int(r["doc_row"]), int(r["start"]), int(r["end"])) for r in rows}
+            with engine_errors(self.db.uri):
+                rows = self.db.chunk_rows(self.generation, missing, ["chunk_id", "doc_row", "start", "end", "dense"])
+            fetched = {
+                int(r["chunk_id"]): _Row(int(r["doc_row"]), int(r["start"]), int(r["end"]), np.asarray(r["dense"], dtype=np.float32))
+                for r in rows
+            }
             with self._lock:
-                self._span_cache.update(fetched)
-                while len(self._span_cache) > SPAN_CACHE:
-                    self._span_cache.popitem(last=False)
+                self._row_cache.update(fetched)
+                while len(self._row_cache) > ROW_CACHE:
+                    self._row_cache.popitem(last=False)
             out.update(fetched)
         return out
 
@@ -142,7 +156,7 @@ class MilvusIndex(Index):
         ids = [int(i) for i in ids]
         if not ids:
             return []
-        rows = self._spans(ids)
+        rows = self._rows(ids)
         docs = self._documents({r.doc_row for r in rows.values()})
         out = []
         for i in ids:
@@ -157,7 +171,9 @@ class MilvusIndex(Index):
             out = {r: self._docs[r] for r in rows if r in self._docs}
         missing = sorted(rows - set(out))
         if missing:
-            fetched = {r: document_of(d) for r, d in self.db.documents(self.generation, missing).items()}
+            with engine_errors(self.db.uri):
+                found = self.db.documents(self.generation, missing)
+            fetched = {r: document_of(d) for r, d in found.items()}
             with self._lock:
                 for r, doc in fetched.items():
                     self._docs[r] = doc
@@ -170,8 +186,9 @@ class MilvusIndex(Index):
     def texts(self):
         flt = f'kind == "doc" and {self._filter}'
         parts: dict[int, dict[int, str]] = {}
-        for r in self.db.iterate(self.db.records, flt, ["row", "part", "body"]):
-            parts.setdefault(int(r["row"]), {})[int(r["part"])] = r["body"]
+        with engine_errors(self.db.uri):
+            for r in self.db.iterate(self.db.records, flt, ["row", "part", "body"]):
+                parts.setdefault(int(r["row"]), {})[int(r["part"])] = r["body"]
         for p in parts.values():
             doc = json.loads("".join(p[i] for i in sorted(p)))
             yield doc["doc_id"], doc["text"]

@@ -12,7 +12,10 @@ embedding anything again: ``qabot index --backend milvus``.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -86,6 +89,19 @@ def build_milvus(
     documents: Iterable[Document], cfg: Config, embedder: Embedder, db: MilvusDb, *,
     rebuild: bool = False, progress: bool = False, on_embedded: Progress | None = None,
 ) -> IndexSummary:
+    """``_build`` holding the build lease (one builder at a time on an index)."""
+    db.create(embedder.dim, cfg.index.milvus_dense.upper())
+    db.lock(builder_id())
+    try:
+        return _build(documents, cfg, embedder, db, rebuild=rebuild, progress=progress, on_embedded=on_embedded)
+    finally:
+        db.unlock()
+
+
+def _build(
+    documents: Iterable[Document], cfg: Config, embedder: Embedder, db: MilvusDb, *,
+    rebuild: bool, progress: bool, on_embedded: Progress | None,
+) -> IndexSummary:
     """Make the Milvus index hold exactly ``documents`` (see ``indexer.build_index``). With
     ``rebuild`` every document is chunked and embedded again, still as one atomic build: the
     collections are kept, and serving bots answer from the old build until the new one is
@@ -99,14 +115,12 @@ def build_milvus(
             f"the Milvus collections {db.name}_* hold vectors of {dim} dimensions, the model makes {embedder.dim}: "
             "build into new ones (another index.collection), then serve from them"
         )
-    db.create(embedder.dim, cfg.index.milvus_dense.upper())
     live = db.live()
     gen = live[0] if live else 0
     summary = IndexSummary()
-    if live is not None:
-        if not rebuild:
-            check_manifest(live[1], vector_settings(wanted), db.uri)
-        db.recover(gen)
+    if live is not None and not rebuild:
+        check_manifest(live[1], vector_settings(wanted), db.uri)
+    db.recover(gen)  # a build that died (the very first one too) leaves rows nobody may see
     stats = _stats(db, gen) if live is not None else CorpusStats()
     old = _live_documents(db, gen) if live is not None else {}
     if rebuild:  # every old row goes, every document comes anew; the counters go on (ids are never reused)
@@ -153,6 +167,11 @@ def build_milvus(
     summary.generation, summary.seconds = f"milvus:{new_gen}", time.monotonic() - t0
     log.info("Milvus build %d is live (%d documents, %d chunks)", new_gen, stats.documents, stats.chunks)
     return summary
+
+
+def builder_id() -> str:
+    """Who holds the build lease: this machine and process, and a nonce."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _stats(db: MilvusDb, gen: int) -> CorpusStats:
@@ -297,6 +316,15 @@ def migrate(local: LocalIndex, cfg: Config, db: MilvusDb) -> IndexSummary:
     if db.exists() and db.live() is not None:
         raise IndexMismatch(f"the Milvus index at {db.uri} ({db.name}) already has a build: nothing to migrate into")
     db.create(local.dense.dim, cfg.index.milvus_dense.upper())
+    db.lock(builder_id())
+    try:
+        return _migrate(local, cfg, db, t0)
+    finally:
+        db.unlock()
+
+
+def _migrate(local: LocalIndex, cfg: Config, db: MilvusDb, t0: float) -> IndexSummary:
+    db.recover(0)  # what a copy that died left
     tokens, stats, gen = _Tokens(cfg.lexical), CorpusStats(), 1
     store = local.store
     doc_ids = sorted(store.hashes())
