@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from bot.service import QAService
-from retrieval.indexer import build_index, open_index, open_searcher
 from retrieval.chunking import embedding_text
+from retrieval.indexer import build_index, open_index, open_searcher
 from retrieval.ingest import document_from_record
 from retrieval.milvus.db import visible
 from retrieval.query import ACCENTED, FOLDED

@@ -26,8 +26,8 @@ from ..chunking import Chunk, chunk_document, embedding_text
 from ..config import Config, LexicalConfig
 from ..embedder import Embedder
 from ..errors import IndexMismatch
-from ..indexer import IndexSummary
 from ..index import CHECKSUMS_KEY, LocalIndex
+from ..indexer import IndexSummary
 from ..ingest import Document
 from ..lexical import STREAMS
 from ..manifest import LEXICAL, check_manifest, manifest_for, vector_settings
