@@ -36,8 +36,10 @@ class Env:
         self.bot.wait_idle(self.fake)
 
 
-def build_corpus(tmp: Path, embedder: Embedder, files: dict[str, str | Path]) -> tuple[Path, Path]:
-    """A corpus folder of ``files`` (name: text, or a file to copy) and its index: (corpus, index)."""
+def build_corpus(tmp: Path, embedder: Embedder, files: dict[str, str | Path], index: dict | None = None) -> tuple[Path, Path]:
+    """A corpus folder of ``files`` (name: text, or a file to copy) and its index, with ``index``
+    settings if given (``{"backend": "milvus"}``: a Milvus Lite file in the index folder):
+    (corpus, index folder)."""
     corpus = tmp / "corpus"
     corpus.mkdir()
     for name, content in files.items():
@@ -45,22 +47,24 @@ def build_corpus(tmp: Path, embedder: Embedder, files: dict[str, str | Path]) ->
             shutil.copy(content, corpus / name)
         else:
             (corpus / name).write_text(content, encoding="utf-8")
-    cfg = make_config(tmp, corpus)
+    cfg = make_config(tmp, corpus, index=index or {})
     index_corpus(cfg, embedder)
     return corpus, cfg.index.path
 
 
 @contextlib.contextmanager
 def running_bot(
-    built: tuple[Path, Path], tmp_path: Path, embedder: Embedder, retrieval: dict | None = None, **telegram
+    built: tuple[Path, Path], tmp_path: Path, embedder: Embedder, retrieval: dict | None = None, index: dict | None = None, **telegram
 ) -> Iterator[Env]:
     """A bot over a copy of ``built`` (corpus, index), configured with ``telegram`` settings (and
-    ``retrieval`` ones, if given)."""
-    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    ``retrieval`` and ``index`` ones, if given)."""
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(built[0], corpus)
-    shutil.copytree(built[1], index)
+    shutil.copytree(built[1], index_dir)
     fake = FakeTelegram().start()
     sections = {"retrieval": retrieval} if retrieval else {}
+    if index:
+        sections["index"] = index
     cfg = make_config(
         tmp_path, corpus, telegram={"base_url": fake.base_url, "base_file_url": fake.base_file_url, **telegram}, **sections
     )

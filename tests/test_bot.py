@@ -399,3 +399,23 @@ def test_admin_uploads_an_article_safely_and_reloads_from_the_button(env):
     _, answer = ask(fake, 234, "Hội báo toàn quốc năm 2024 có bao nhiêu cơ quan báo chí tham gia?")
     assert "150 cơ quan báo chí" in answer[0].text
     assert fake.rejected(seq) == []
+
+
+def test_a_bot_over_milvus_answers_reloads_and_says_where_its_index_is(tmp_path_factory, tmp_path, e5):
+    """The same bot with ``index.backend: milvus`` (Milvus Lite in the index folder): answers,
+    reloads atomically, and /status names the backend."""
+    milvus = {"backend": "milvus", "collection": "tin_ttxvn"}
+    built = build_corpus(tmp_path_factory.mktemp("bot-milvus"), e5, {SAMPLE.name: SAMPLE, "tin-ngan.jsonl": jsonl(SHORT_NEWS)}, index=milvus)
+    with running_bot(built, tmp_path, e5, index=milvus, admins=[ADMIN], allowed_users=ALLOWED) as env:
+        fake = env.fake
+        _, answer = ask(fake, 210, WHERE)
+        assert DATELINE in answer[0].text
+        (env.corpus / "truong-hoc.jsonl").write_text(jsonl(school_news()[-1:]), encoding="utf-8")
+        seq = fake.user_message(ADMIN, "/reload")
+        done = fake.wait_message(seq, ADMIN, lambda s: s.text.startswith(("✅", "❌")), 120)
+        assert done.text.startswith("✅") and "Thêm mới: 1" in done.text, done.text
+        _, after = ask(fake, 211, SOLAR_Q)
+        assert SOLAR_TITLE in after[0].text and "50 MWp" in after[0].text
+        status = say(fake, ADMIN, "/status")
+        assert "Chỉ mục: Milvus, collection tin_ttxvn" in status.text and "Bài viết: 6" in status.text
+        assert str(tmp_path) not in status.text
