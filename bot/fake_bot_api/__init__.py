@@ -11,12 +11,14 @@ with Telegram's 400 errors: ``rejected()`` lists them), plays the users (``user_
 - ``html``: Telegram's HTML rules and UTF-16 lengths;
 - ``http``: the wire format (forms, multipart uploads, files);
 - ``server``: ``FakeTelegram``, the Bot API methods and the users' side;
+- ``record``: what the bot did (``Call``, ``Sent``) and how to wait for it and read it;
 - ``running``: ``RunningBot``, an ``Application`` polling in its own thread.
 """
 
 from .html import ALLOWED_TAGS, MESSAGE_LIMIT, EntityError, parse_html, utf16_len
+from .record import Call, Sent
 from .running import RunningBot
-from .server import BOT_USER, TOKEN, ApiError, Call, FakeTelegram, Sent
+from .server import BOT_USER, TOKEN, ApiError, FakeTelegram
 
 __all__ = [
     "ALLOWED_TAGS",

@@ -1,7 +1,7 @@
 """The fake Bot API server: Telegram's methods the bot calls, answered like Telegram where it
 matters (HTML checked against Telegram's rules and length limit, with Telegram's 400 errors), and
-the users' side: updates queued for the bot's long poll (``user_message``, ``press``), and what
-the bot sent, read back (``wait_reply``, ``rejected``)."""
+the users' side: updates queued for the bot's long poll or posted to its webhook
+(``user_message``, ``press``). What the bot sent is read back through ``record.CallRecord``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import itertools
 import re
 import threading
 import time
-from dataclasses import dataclass, field
 
 from .html import MESSAGE_LIMIT, EntityError, parse_html, utf16_len
 from .http import QuietServer, handler_for, post_update
+from .record import Call, CallRecord, Sent
 
 TOKEN = "123456789:TEST-fake-token_for-qabot"
 BOT_USER = {
@@ -32,38 +32,9 @@ class ApiError(Exception):
         self.code, self.description, self.parameters = code, description, parameters
 
 
-@dataclass
-class Call:
-    """One Bot API request the bot made, and what the fake answered."""
+class FakeTelegram(CallRecord):
+    """The Bot API's side and the users' side; what the bot did is read through ``CallRecord``."""
 
-    seq: int
-    method: str
-    params: dict
-    at: float
-    ok: bool = True
-    error: str | None = None
-    result: object = None
-
-
-@dataclass
-class Sent:
-    """A message as the bot left it (after any edits)."""
-
-    chat_id: int
-    message_id: int
-    html: str
-    text: str
-    reply_markup: dict | None
-    reply_to: int | None
-    edits: int = 0
-    history: list[str] = field(default_factory=list)
-
-    def buttons(self) -> list[tuple[str, str]]:
-        rows = (self.reply_markup or {}).get("inline_keyboard", [])
-        return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
-
-
-class FakeTelegram:
     def __init__(self, token: str = TOKEN):
         self.token = token
         self.lock = threading.Condition()
@@ -370,61 +341,3 @@ class FakeTelegram:
             }
         )
         return seq, query_id
-
-    # --- reading what the bot did ------------------------------------------------------------------
-
-    def wait(self, predicate, timeout: float = 30.0):
-        """Block until ``predicate()`` (called under the lock) returns something truthy."""
-        deadline = time.monotonic() + timeout
-        with self.lock:
-            while True:
-                found = predicate()
-                if found:
-                    return found
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError("the bot did not do what the test waited for")
-                self.lock.wait(left)
-
-    def wait_taken(self, timeout: float = 30.0) -> None:
-        """Block until the bot has taken (and confirmed) every update queued so far."""
-        with self.lock:
-            last = self.last_update_id
-        self.wait(lambda: self.confirmed_update_id >= last, timeout)
-
-    def messages_since(self, seq: int, chat_id: int | None = None) -> list[Sent]:
-        """Messages the bot sent (successfully) after ``seq``, oldest first, as they are now."""
-        out = []
-        for call in self.calls[seq:]:
-            sent = call.method == "sendMessage" and call.ok and call.result is not None
-            if sent and (chat_id is None or call.result["chat"]["id"] == chat_id):
-                out.append(self.sent[(call.result["chat"]["id"], call.result["message_id"])])
-        return out
-
-    def wait_message(self, seq: int, chat_id: int, predicate=lambda s: True, timeout: float = 30.0) -> Sent:
-        return self.wait(lambda: next((s for s in self.messages_since(seq, chat_id) if predicate(s)), None), timeout)
-
-    def wait_reply(self, seq: int, chat_id: int, timeout: float = 30.0) -> list[Sent]:
-        """All messages of one reply: up to the first that carries buttons, or a single plain one."""
-
-        def done():
-            msgs = self.messages_since(seq, chat_id)
-            for i, s in enumerate(msgs):
-                if s.reply_markup:
-                    return msgs[: i + 1]
-            return None
-
-        return self.wait(done, timeout)
-
-    def rejected(self, since: int = 0) -> list[Call]:
-        """Calls Telegram would have refused as malformed (400), other than "not modified"."""
-        with self.lock:
-            return [
-                c
-                for c in self.calls[since:]
-                if not c.ok and c.error.startswith("Bad Request") and "not modified" not in c.error
-            ]
-
-    def calls_of(self, method: str, since: int = 0) -> list[Call]:
-        with self.lock:
-            return [c for c in self.calls[since:] if c.method == method]
