@@ -263,9 +263,10 @@ class QAService:
 
     def _newer_searcher(self) -> Searcher | None:
         index = self._live.searcher.index
-        if index.latest_build_id() == index.build_id():
+        latest = index.latest_build_id()
+        if latest == index.build_id():
             return None
-        log.info("another process published index build %s: serving it", index.latest_build_id())
+        log.info("another process published index build %s: serving it", latest)
         return open_searcher(self.cfg, self.embedder, build_if_missing=False)[0]
 
     def _on_embedded(self, done: int, total: int) -> None:

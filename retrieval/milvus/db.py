@@ -240,19 +240,24 @@ class MilvusDb:
             if "HasRawData" not in str(exc) or self.client.get_collection_stats(collection)["row_count"]:
                 raise
 
-    def documents(self, gen: int, rows: Sequence[int]) -> dict[int, dict]:
-        """Document row -> its JSON record (the parts joined), for the rows ``gen`` sees."""
+    def documents(self, gen: int, rows: Sequence[int] | None = None) -> dict[int, dict]:
+        """Document row -> its JSON record (the parts joined), for the rows ``gen`` sees (all of
+        them with ``rows`` None)."""
+        fields = ["row", "part", "body"]
         parts: dict[int, dict[int, str]] = {}
-        for a in range(0, len(rows), DOCS_BATCH):
-            part = rows[a : a + DOCS_BATCH]
-            flt = f'kind == "doc" and row in {id_list(part)} and {visible(gen)}'
-            # One request (an iterator costs several), unless the parts fill the result window.
-            found = self.client.query(self.records, filter=flt, output_fields=["row", "part", "body"], limit=WINDOW)
-            if len(found) >= WINDOW:
-                found = self.iterate(self.records, flt, ["row", "part", "body"])
-            for r in found:
-                parts.setdefault(int(r["row"]), {})[int(r["part"])] = r["body"]
+        if rows is None:
+            found = self.iterate(self.records, f'kind == "doc" and {visible(gen)}', fields)
+        else:
+            found = (r for a in range(0, len(rows), DOCS_BATCH) for r in self._documents_among(gen, rows[a : a + DOCS_BATCH]))
+        for r in found:
+            parts.setdefault(int(r["row"]), {})[int(r["part"])] = r["body"]
         return {row: json.loads("".join(p[i] for i in sorted(p))) for row, p in parts.items()}
+
+    def _documents_among(self, gen: int, rows: Sequence[int]) -> list[dict] | Iterator[dict]:
+        flt = f'kind == "doc" and row in {id_list(rows)} and {visible(gen)}'
+        # One request (an iterator costs several), unless the parts fill the result window.
+        found = self.client.query(self.records, filter=flt, output_fields=["row", "part", "body"], limit=WINDOW)
+        return self.iterate(self.records, flt, ["row", "part", "body"]) if len(found) >= WINDOW else found
 
     def read_stats(self, gen: int) -> str | None:
         """The text of generation ``gen``'s statistics (None when they are missing)."""

@@ -9,7 +9,6 @@ of given chunks, their texts). Fusion, grouping, the answer decision and quotes 
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import OrderedDict
@@ -184,13 +183,9 @@ class MilvusIndex(Index):
         return out
 
     def texts(self):
-        flt = f'kind == "doc" and {self._filter}'
-        parts: dict[int, dict[int, str]] = {}
         with engine_errors(self.db.uri):
-            for r in self.db.iterate(self.db.records, flt, ["row", "part", "body"]):
-                parts.setdefault(int(r["row"]), {})[int(r["part"])] = r["body"]
-        for p in parts.values():
-            doc = json.loads("".join(p[i] for i in sorted(p)))
+            docs = self.db.documents(self.generation)
+        for doc in docs.values():
             yield doc["doc_id"], doc["text"]
 
     # --- corpus statistics ------------------------------------------------------------------------

@@ -109,10 +109,13 @@ class CorpusStats:
 
     def dumps(self) -> str:
         """ASCII text of these statistics (zlib-compressed JSON in base64)."""
+        # Tokens no live chunk holds are left out: a row that still carries one belongs to a
+        # superseded build, and the token gets a new dimension if it comes back.
+        live = {name: {t: i for t, i in s.ids.items() if s.df.get(i, 0) > 0} for name, s in self.streams.items()}
         streams = {
             name: {
-                "tokens": list(s.ids), "ids": list(s.ids.values()),
-                "df": [s.df.get(i, 0) for i in s.ids.values()],
+                "tokens": list(live[name]), "ids": list(live[name].values()),
+                "df": [s.df[i] for i in live[name].values()],
                 "total_length": s.total_length, "avgdl": s.avgdl,
             }
             for name, s in self.streams.items()
@@ -140,7 +143,7 @@ class CorpusStats:
             )
             for name, s in data["streams"].items():
                 ids = dict(zip(s["tokens"], map(int, s["ids"])))
-                df = {i: int(n) for i, n in zip(s["ids"], s["df"]) if n}
+                df = {int(i): int(n) for i, n in zip(s["ids"], s["df"])}
                 stats.streams[name] = StreamStats(ids, df, int(s["total_length"]), float(s["avgdl"]))
         except (ValueError, TypeError, KeyError, AttributeError, zlib.error, UnicodeDecodeError) as exc:
             raise ValueError(f"unreadable corpus statistics: {exc}") from exc

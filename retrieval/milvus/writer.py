@@ -58,7 +58,6 @@ class _RowWriter:
     def __init__(self, db: MilvusDb, born: int):
         self.db, self.born = db, born
         self.pending: dict[int, _Pending] = {}
-        self.written = 0
 
     def expect(self, chunk_id: int, pending: _Pending) -> None:
         self.pending[chunk_id] = pending
@@ -72,7 +71,6 @@ class _RowWriter:
                 "born": self.born, "died": ALIVE, "dense": vector.tolist(), **p.weights,
             })
         self.db.insert(self.db.chunks, rows)
-        self.written += len(rows)
 
 
 class _Tokens:
@@ -83,6 +81,10 @@ class _Tokens:
 
     def of(self, text: str) -> dict[str, list[str]]:
         return {s: lexical_tokens(text, folded=s == FOLDED, bigrams=self.lexical.bigrams) for s in STREAMS}
+
+    def of_new(self, new: list[tuple[Document, list[Chunk]]]) -> Iterator[dict[str, list[str]]]:
+        """The tokens of every chunk of these new documents (texts as they are indexed)."""
+        return (self.of(embedding_text(doc.title, doc.text[c.start : c.end])) for doc, chunks in new for c in chunks)
 
 
 def build_milvus(
@@ -149,7 +151,7 @@ def _build(
     ]
     # First pass: the new chunks' tokens counted (not kept: lists of token strings cost GBs at
     # 1e5 chunks), so the average length is known before any weight is written.
-    _count(stats, (tokens.of(embedding_text(doc.title, doc.text[c.start : c.end])) for doc, chunks in new for c in chunks), +1)
+    _count(stats, tokens.of_new(new), +1)
     rewrite = retokenize or any(stats.drifted(s) for s in STREAMS)
     if rewrite:
         _rewrite_kept(db, stats, tokens, gen, new_gen, recount=retokenize, new=new)
@@ -282,7 +284,9 @@ def _kept_chunks(db: MilvusDb, gen: int, tokens: _Tokens, doc_rows: list[int]) -
             yield r, tokens.of(embedding_text(doc["title"], doc["text"][r["start"] : r["end"]]))
 
 
-def _rewrite_kept(db: MilvusDb, stats: CorpusStats, tokens: _Tokens, gen: int, new_gen: int, recount: bool, new) -> None:
+def _rewrite_kept(
+    db: MilvusDb, stats: CorpusStats, tokens: _Tokens, gen: int, new_gen: int, recount: bool, new: list[tuple[Document, list[Chunk]]]
+) -> None:
     """Pin the live average lengths and write every kept chunk's weights with them, as new rows
     of ``new_gen`` (the old ones marked dropped): the BM25 settings changed (``recount``: every
     count is made again from the texts) or the average drifted (``AVGDL_DRIFT``)."""
@@ -292,7 +296,7 @@ def _rewrite_kept(db: MilvusDb, stats: CorpusStats, tokens: _Tokens, gen: int, n
             s.df, s.total_length = {}, 0
         stats.chunks = 0
         _count(stats, (toks for _, toks in _kept_chunks(db, gen, tokens, kept)), +1)
-        _count(stats, (tokens.of(embedding_text(d.title, d.text[c.start : c.end])) for d, chunks in new for c in chunks), +1)
+        _count(stats, tokens.of_new(new), +1)
     for s in stats.streams.values():
         s.avgdl = s.total_length / stats.chunks if stats.chunks else 0.0
     log.info("BM25 weights of %d kept documents written again (average lengths pinned anew)", len(kept))
